@@ -1,0 +1,33 @@
+# make run: set up .venv and summarise the bundled sample article.
+# make test: set up .venv (if needed) and run ruff and the whole test suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/newsbot summarize tests/data/jingzhou-2023-07-13.txt
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/pytest
+
+$(BIN)/.bench: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: $(BIN)/.bench
+	$(BIN)/python bench/summarize.py ../shared/corpus/summaries/nlpcc2017-dev.jsonl ../shared/corpus/summaries/clts-samples.jsonl
+	$(BIN)/python bench/directives.py ../shared/corpus/govnews/labels-dev.jsonl ../shared/corpus/govnews/articles.jsonl
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,137 @@
+"""Rank sentences: TextRank over BM25 similarity, plus position, title and cue features, then MMR.
+
+The graph score says which sentences the rest of the article agrees with; news puts its point
+first, so position weighs heavily; sentences sharing the title's words and those a frame like
+会议强调 introduces are what editors keep. MMR then orders the sentences so that each one adds
+something the ones before it did not say.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Weights", "rank"]
+
+_CUE = re.compile(r"^[^，,。]{0,20}?(?:强调|指出|要求|号召|部署|提出)[，,：:]|^(?:总之|总的来看|据悉|据了解)")
+_DIRECTIVE = re.compile(r"^(?:要|必须|务必)|[，,](?:要|必须)")
+# Lines that are furniture, not news: credits, prompts, sign-offs.
+_FURNITURE = re.compile(
+    r"^[(（]?(?:记者|通讯员|编辑|责任编辑|责编|来源|原标题|图[:：]|摄影|校对|审核)|点击|扫码|关注我们|（完）|\(完\)"
+)
+_SHORT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """How much each feature counts (tuned on the NLPCC dev set with bench/summarize.py)."""
+
+    graph: float = 1.0
+    position: float = 1.6
+    title: float = 0.8
+    cue: float = 0.25
+    mmr: float = 0.7  # share of relevance against novelty in the MMR order
+    k1: float = 1.5
+    b: float = 0.75
+    damping: float = 0.85
+
+
+def _bm25_matrix(words: Sequence[Sequence[str]], k1: float, b: float) -> np.ndarray:
+    """Return S[i, j]: the BM25 score of sentence j for sentence i's words as the query."""
+    vocab: dict[str, int] = {}
+    rows, cols = [], []
+    for i, ws in enumerate(words):
+        for w in ws:
+            rows.append(i)
+            cols.append(vocab.setdefault(w, len(vocab)))
+    n = len(words)
+    tf = np.zeros((n, max(len(vocab), 1)))
+    np.add.at(tf, (rows, cols), 1.0)
+    lengths = tf.sum(axis=1)
+    avg = lengths.mean() or 1.0
+    df = (tf > 0).sum(axis=0)
+    idf = np.log((n - df + 0.5) / (df + 0.5) + 1.0)
+    norm = k1 * (1 - b + b * lengths / avg)
+    weight = tf * (k1 + 1) / (tf + norm[:, None]) * idf  # doc-term BM25 weights
+    query = (tf > 0).astype(float)
+    sim = query @ weight.T
+    np.fill_diagonal(sim, 0.0)
+    return sim
+
+
+def _pagerank(sim: np.ndarray, damping: float, iterations: int = 40) -> np.ndarray:
+    n = sim.shape[0]
+    out = sim.sum(axis=1, keepdims=True)
+    # A sentence sharing no word with any other links to all: it has no opinion.
+    trans = np.where(out > 0, sim / np.where(out > 0, out, 1.0), 1.0 / n)
+    score = np.full(n, 1.0 / n)
+    for _ in range(iterations):
+        new = (1 - damping) / n + damping * (trans.T @ score)
+        if np.abs(new - score).sum() < 1e-6:
+            return new
+        score = new
+    return score
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    top = v.max() if v.size else 0.0
+    return v / top if top > 0 else v
+
+
+def _cosine(words: Sequence[Sequence[str]]) -> np.ndarray:
+    sets = [set(ws) for ws in words]
+    n = len(sets)
+    cos = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            if sets[i] and sets[j]:
+                c = len(sets[i] & sets[j]) / np.sqrt(len(sets[i]) * len(sets[j]))
+                cos[i, j] = cos[j, i] = c
+    return cos
+
+
+def rank(
+    texts: Sequence[str],
+    words: Sequence[Sequence[str]],
+    paragraph_starts: Sequence[bool],
+    title_words: Sequence[str],
+    weights: Weights = Weights(),
+) -> list[tuple[int, float]]:
+    """Return (sentence index, score) for every sentence, best first, in MMR order."""
+    n = len(texts)
+    if n == 0:
+        return []
+    graph = _normalise(_pagerank(_bm25_matrix(words, weights.k1, weights.b), weights.damping))
+    index = np.arange(n)
+    position = 1.0 / np.sqrt(1.0 + index) + 0.15 * np.asarray(paragraph_starts, dtype=float)
+    title = set(title_words)
+    overlap = np.array([len(title & set(ws)) / len(title) if title else 0.0 for ws in words])
+    cue = np.array(
+        [1.0 if _CUE.search(t) else 0.5 if _DIRECTIVE.search(t) else 0.0 for t in texts]
+    )
+    score = (
+        weights.graph * graph
+        + weights.position * position
+        + weights.title * overlap
+        + weights.cue * cue
+    )
+    lengths = np.array([len(t) for t in texts])
+    score = np.where(lengths < _SHORT, score * lengths / _SHORT, score)
+    furniture = np.array([bool(_FURNITURE.search(t)) for t in texts])
+    score = np.where(furniture, score * 0.1, score)
+    score = score / (score.max() or 1.0)
+
+    # MMR: relevance against the most similar sentence already chosen.
+    cos = _cosine(words)
+    chosen: list[int] = []
+    left = list(range(n))
+    redundancy = np.zeros(n)
+    while left:
+        gains = [weights.mmr * score[i] - (1 - weights.mmr) * redundancy[i] for i in left]
+        best = left.pop(int(np.argmax(gains)))
+        chosen.append(best)
+        redundancy = np.maximum(redundancy, cos[best])
+    return [(i, float(score[i])) for i in chosen]

@@ -1,0 +1,84 @@
+"""The summariser's entry point: text or article in, `Summary` out. Pure and deterministic."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from typing import Protocol
+
+from summarizer._directives import find_directives
+from summarizer._facts import find_facts
+from summarizer._keywords import find_keywords
+from summarizer._rank import rank
+from summarizer._sentences import split_paragraphs, split_text
+from summarizer._summary import RankedSentence, Summary
+from summarizer._tokens import content_words
+
+__all__ = ["VERSION", "Document", "summarize"]
+
+# Bump when the output for the same input changes, so stored summaries get recomputed.
+VERSION = "1.0.0"
+DEFAULT_BUDGET = 200
+
+
+class Document(Protocol):
+    """Anything with a title and paragraphs (an `ingest.Article` is one)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def paragraphs(self) -> list[str]: ...
+
+
+def _fit(texts: list[str], order: list[int], budget: int) -> list[int]:
+    """Take sentences in rank order while they fit the budget; return them in document order."""
+    picked: list[int] = []
+    used = 0
+    for i in order:
+        if used + len(texts[i]) <= budget:
+            picked.append(i)
+            used += len(texts[i])
+    return sorted(picked)
+
+
+def summarize(
+    text_or_article: str | Document, *, title: str | None = None, budget: int = DEFAULT_BUDGET
+) -> Summary:
+    """Summarise a text or an article: key sentences within `budget` characters, directives,
+    keywords and facts."""
+    if budget < 1:
+        raise ValueError("budget must be a positive number of characters")
+    published: date | None = None
+    if isinstance(text_or_article, str):
+        paragraphs = split_paragraphs(text_or_article)
+        title = title or ""
+    else:
+        paragraphs = [p.strip() for p in text_or_article.paragraphs if p.strip()]
+        title = title or text_or_article.title
+        when = getattr(text_or_article, "published_at", None)
+        published = when.date() if isinstance(when, datetime) else None
+
+    sentences = split_text(paragraphs)
+    texts = [s.text for s in sentences]
+    # Words are matched on NFKC text, so half- and full-width forms count as one.
+    words = [content_words(unicodedata.normalize("NFKC", t)) for t in texts]
+    title_words = content_words(unicodedata.normalize("NFKC", title)) if title else []
+    starts = [i == 0 or s.paragraph != sentences[i - 1].paragraph for i, s in enumerate(sentences)]
+    ranking = rank(texts, words, starts, title_words)
+
+    order = [i for i, _ in ranking]
+    picked = _fit(texts, order, budget)
+    key = [texts[i] for i in picked]
+    if not picked and order:
+        # A single sentence longer than the budget: cut it rather than say nothing.
+        key = [texts[order[0]][: budget - 1] + "…"]
+
+    return Summary(
+        key_sentences=key,
+        directives=find_directives(paragraphs),
+        keywords=find_keywords((w for ws in words for w in ws), title_words),
+        facts=find_facts(title, paragraphs, published),
+        ranking=[RankedSentence(texts[i], round(score, 4)) for i, score in ranking],
+        version=VERSION,
+    )

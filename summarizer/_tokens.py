@@ -1,0 +1,85 @@
+"""Word segmentation: one lazily loaded jieba tokenizer owned by the summariser."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import pickle
+import tempfile
+import threading
+import warnings
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from summarizer._stopwords import STOPWORDS
+
+if TYPE_CHECKING:
+    import jieba
+
+__all__ = ["content_words", "information", "tokenizer"]
+
+_lock = threading.Lock()
+
+
+def _cache_file(version: str) -> Path:
+    # A per-user cache directory: a pickle must never come from a world-writable place.
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "newsbot" / f"jieba-{version}-prefix.pickle"
+
+
+@cache
+def _load() -> jieba.Tokenizer:
+    with warnings.catch_warnings():
+        # jieba 0.42 imports pkg_resources, which warns on current setuptools.
+        warnings.simplefilter("ignore")
+        import jieba
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    # jieba's own cache is a marshal file that takes ~3x longer to load than a pickle of the
+    # same prefix dictionary; start-up time is most of a one-shot `newsbot summarize`.
+    path = _cache_file(jieba.__version__)
+    try:
+        with path.open("rb") as fh:
+            tok.FREQ, tok.total = pickle.load(fh)
+        tok.initialized = True
+    except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
+        tok.initialize()
+        _store(path, (tok.FREQ, tok.total))
+    return tok
+
+
+def _store(path: Path, data: object) -> None:
+    """Write the cache atomically; a read-only or full disk only costs speed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as fh:
+            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(fh.name, path)
+    except OSError:
+        logging.getLogger(__name__).debug("cannot write the jieba cache %s", path)
+
+
+def tokenizer() -> jieba.Tokenizer:
+    """Return the shared tokenizer, loading its dictionary on first use."""
+    with _lock:
+        return _load()
+
+
+def _is_word(w: str) -> bool:
+    return len(w) >= 2 and w not in STOPWORDS and not w.isdigit() and any(
+        "\u4e00" <= c <= "\u9fff" or c.isalpha() for c in w
+    )
+
+
+def content_words(text: str) -> list[str]:
+    """Return the content words of text: segmented, stop words and punctuation dropped."""
+    return [w for w in tokenizer().lcut(text, HMM=False) if _is_word(w)]
+
+
+def information(word: str) -> float:
+    """Return how surprising a word is in general Chinese (−log of its dictionary frequency)."""
+    tok = tokenizer()
+    freq = tok.FREQ.get(word) or 1
+    return math.log(tok.total / freq)
