@@ -1,12 +1,14 @@
 """Find the policy directives of a report: 要…, 必须…, 一是…二是…, in frames like 会议强调.
 
 A directive prescribes action. We read each sentence, drop the frame that introduces it
-(会议强调， / 习近平指出， / 会议号召，) and the numbering of enumerated items (一是 / 第一， /
-（一）), split ；-separated items, and keep the units that open with a modal (要 / 必须 / 务必 /
-应当), with a subject and a modal (县市要… / 各级党组织…要…), or with an imperative verb
-(坚持… / 加快… / 推动…) when the context already prescribes (a frame, an enumeration or the
-directive before it). Reports of what happened (会议听取…) and statements of significance
-(…是…的根本保证) open with none of these and are left out.
+(会议强调， / 习近平在…时强调， / 叮嘱) and the numbering of enumerated items (一是 / 第一， /
+（一）), split ；-separated items, and find where the prescription starts: a clause that opens
+with a modal (要 / 必须 / 务必 / 应当) or has a subject and a modal (县市要… / 对…，全党要…).
+Clauses before it that only set the scene (义务教育是…的重中之重，要… / 为了…，要…) are left
+out, as the labelling guide does. An imperative verb (坚持… / 加快… / 推动…) opens a directive
+only where the context already prescribes: a frame, an enumeration, or the directive before.
+Reports of what happened (会议听取…) and statements of significance (…是…的根本保证) are not
+directives.
 """
 
 from __future__ import annotations
@@ -19,44 +21,53 @@ from summarizer._summary import Directive
 
 __all__ = ["find_directives"]
 
-_HAN = r"\u4e00-\u9fff"
-# Verbs that introduce reported speech; those in _PRESCRIBING make the context prescriptive.
-_FRAME_VERBS = "强调|指出|要求|号召|部署|提出|希望|表示|认为|明确|决定|说|鼓励|倡议|提醒|建议"
+# Verbs that introduce reported speech; all but the neutral ones make the context prescriptive.
+_FRAME_VERBS = "强调|指出|要求|号召|部署|提出|希望|表示|认为|明确|决定|确定|说|鼓励|倡议|提醒|建议|叮嘱|嘱咐|勉励"
 _PRESCRIBING = frozenset(_FRAME_VERBS.split("|")) - {"表示", "认为", "说"}
-# 会议强调， / 习近平在…时强调， / 李强说： — the speaker part holds no clause break.
-_FRAME = re.compile(rf"^(?P<speaker>[^，,。；;：:！？!?]{{0,60}}?)(?P<verb>{_FRAME_VERBS})[，,：:]\s*")
-_FRAME_SPEAKER_BAD = re.compile(r"[要是]$|^(?:要|必须|务必|应当|坚持|加快|推动|推进|加强|确保)")
+# 要 as a modal: not 要求 / 要素 / 要点 …, and 要紧 only when it is 要紧密 / 要紧抓 ….
+_MODAL_YAO = r"要(?![求素点件闻害领务职员道地是])(?!紧(?![密抓盯扣跟]))"
+_MODAL = rf"(?:一定要|必须|务必|{_MODAL_YAO})"
+# 会议强调， / 李强在会上强调，… / 叮嘱一定要… — a frame may follow a lead-in clause.
+_FRAME = re.compile(
+    rf"(?:^|(?<=[，,：:]))(?P<speaker>[^，,。；;：:！？!?]{{0,60}}?)(?P<verb>{_FRAME_VERBS})"
+    rf"(?:[，,：:]\s*|(?={_MODAL}))"
+)
+_SPEAKER_BAD = re.compile(rf"是|{_MODAL}|^(?:坚持|加快|推动|推进|加强|确保)")
 
 _NUM = "一二三四五六七八九十"
 _NUMBERING = re.compile(
     rf"^(?:[{_NUM}]{{1,3}}是|第[{_NUM}]{{1,3}}[，,、]|[（(][{_NUM}\d]{{1,3}}[)）]、?"
     rf"|\d{{1,2}}[、.．]\s*|[{_NUM}]{{1,3}}、|首先[，,]|其次[，,]|再次[，,]|最后[，,])"
 )
-_MODAL_OPENER = re.compile(
-    r"^(?:一定要|必须要|务必要|都要|还要|更要|要|必须|务必|应当|应该|须|决不能|不能|坚决不)"
-)
+_MODAL_OPENER = re.compile(r"^(?:一定要|必须要|务必要|都要|还要|更要|要|必须|务必|应当|应该|须|决不能|不能|坚决不)")
 _HEAD_OPENER = re.compile(r"^(?:一定要|必须要|务必要|要|必须|务必|应当|应该)")
-# A modal 要 — not 重要 / 主要 / 需要 / 要求 / 纲要 and the like.
+# A modal inside a clause — not 重要 / 主要 / 需要 / 要求 / 纲要 and the like.
 _MODAL_INNER = re.compile(
-    r"(?<![重主需只纲摘首必扼不显险紧简提])(?:一定要|都要|也要|还要|更要|必须|务必|应当|要(?![求素点件闻害领务职员道地是紧]))"
+    rf"(?<![重主需只纲摘首必扼不显险紧简提想将快就])(?:一定要|都要|也要|还要|更要|必须|务必|应当|{_MODAL_YAO})"
     r"|不能|决不能"
 )
+# A subject names who; these words say someone spoke or judged, so what holds them is narrative.
+_SUBJECT_BAD = re.compile(r"是|赞成|讲到|认为|表示|指出|强调|提出|希望|听取|介绍|说|了|规定|增加|修改|草案")
+_MAX_SUBJECT = 26
 _IMPERATIVE = re.compile(
     "^(?:坚持|坚定|坚决|着力|着眼|加快|加大|加强|推动|推进|确保|深化|深入|健全|完善|强化|提高|提升|发挥"
     "|继续|进一步|全面|扎实|切实|积极|大力|持续|统筹|优化|落实|牢牢|牢固|树立|建立|构建|打造|抓好|抓住|做好"
     "|搞好|实施|促进|支持|鼓励|严格|严禁|不断|始终|精心|努力|把|以|围绕|聚焦|瞄准|紧扣|紧盯|紧紧|狠抓|弘扬"
-    "|保持|稳定|巩固|扩大|引导|规范|增强|筑牢|守住|防范|防止|完善|循序渐进|因地制宜|稳妥|稳步|有序|认真"
-    "|更加|更好|用好|办好|管好|守好|建设|培育|发展|培养|创新|改革|传承|保障|维护|贯彻|开展|注重|重视)"
+    "|保持|稳定|巩固|扩大|引导|规范|增强|筑牢|守住|防范|防止|循序渐进|因地制宜|稳妥|稳步|有序|认真"
+    "|更加|更好|用好|办好|管好|守好|建设|培育|培养|传承|保障|维护|贯彻|开展|注重|重视)"
 )
+# An imperative-looking opener that turns into a judgement: 支持…，是中央的基本方针.
+_COPULA = re.compile(r"(?<!特别)(?<!尤其)(?<!而)是|关键在|根本在|在于|越来越")
+# A purpose clause ending in a judgement: 要实现…目标，做好经济工作十分重要.
+_JUDGEMENT_END = re.compile(r"(?:十分|非常|尤为|至关|极其|更加)重要$|意义重大$")
 # What happened, not what should: these never open a directive.
 _REPORTED = re.compile(
     "^(?:会议|全会|大会)?(?:听取|审议|通过|出席|列席|主持|传达|学习了|观看|参加|宣读|通报|讨论|研究了"
     "|作了|作出|举行|召开|印发|发布|介绍|汇报)"
 )
-# Topic phrases that may stand before the subject and modal: 对…，全党要… / 在2020年前，…
-_TOPIC = re.compile(r"^(?:对于?|在|围绕|按照|根据|为了?|就|针对|面对|从)")
-_MAX_SUBJECT = 26
-_CLAUSE = re.compile(r"[，,；;：:]")
+# A topic that belongs to the directive after it: 对人民群众，要… / 对于…项目，政府要…
+_TOPIC = re.compile(r"^对于?")
+_CLAUSE_END = re.compile(r"[，,：:]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +77,7 @@ class _Unit:
     text: str
     cue: str | None
     numbered: bool
+    intro: bool  # ends in a colon: it announces the items after it
 
 
 def _strip_end(text: str) -> str:
@@ -73,11 +85,34 @@ def _strip_end(text: str) -> str:
 
 
 def _split_frame(sentence: str) -> tuple[str | None, str]:
-    """Return (cue, rest): the reported-speech frame of a sentence, if any, and the rest."""
-    m = _FRAME.match(sentence)
-    if not m or _FRAME_SPEAKER_BAD.search(m.group("speaker")):
-        return None, sentence
-    return m.group("speaker") + m.group("verb"), sentence[m.end() :]
+    """Return (cue, rest): the reported-speech frame of a sentence, if any, and what follows."""
+    for m in _FRAME.finditer(sentence):
+        speaker = m.group("speaker")
+        if _SPEAKER_BAD.search(speaker):
+            continue
+        # After a lead-in, 要求 / 部署 / 建议 are mostly nouns (…省委工作要求，): a frame there
+        # must read as a speaker, and not follow a clause that already prescribes.
+        lead_in = sentence[: m.start()]
+        if lead_in and ("的" in speaker or _IMPERATIVE.match(speaker) or _opens(lead_in)):
+            break
+        return speaker + m.group("verb"), sentence[m.end() :]
+    return None, sentence
+
+
+def _subject_modal(clause: str) -> bool:
+    """Tell whether a clause is subject + modal: 县市要… / 各级党委和政府必须…."""
+    m = _MODAL_INNER.search(clause)
+    return bool(
+        m
+        and m.start() <= _MAX_SUBJECT
+        and not _SUBJECT_BAD.search(clause[: m.start()])
+        and not _REPORTED.match(clause)
+    )
+
+
+def _opens(clause: str) -> bool:
+    """Tell whether a clause opens a prescription by itself."""
+    return bool(_MODAL_OPENER.match(clause)) or _subject_modal(clause)
 
 
 def _split_items(text: str) -> list[tuple[str, bool]]:
@@ -89,7 +124,8 @@ def _split_items(text: str) -> list[tuple[str, bool]]:
             continue
         numbered = bool(_NUMBERING.match(piece))
         body = _NUMBERING.sub("", piece, count=1) if numbered else piece
-        if items and not numbered and not _MODAL_OPENER.match(body) and not _IMPERATIVE.match(body):
+        new = numbered or _IMPERATIVE.match(body) or _opens(_CLAUSE_END.split(body, maxsplit=1)[0])
+        if items and not new and not _TOPIC.match(body):
             prev, prev_numbered = items[-1]
             items[-1] = (prev + piece, prev_numbered)
         else:
@@ -105,48 +141,50 @@ def _units(paragraph: str) -> list[_Unit]:
         frame, rest = _split_frame(sentence)
         if frame:
             cue = frame
+            # …并作工作部署，表示要…: a second frame verb right after the first.
+            again, after = _split_frame(rest)
+            if again is not None and rest.startswith(again):
+                cue, rest = f"{frame}，{again}", after
         numbered_sentence = bool(_NUMBERING.match(rest))
         for text, numbered in _split_items(rest):
-            units.append(_Unit(_strip_end(text), cue, numbered or numbered_sentence))
+            intro = text.rstrip().endswith(("：", ":"))
+            units.append(_Unit(_strip_end(text), cue, numbered or numbered_sentence, intro))
     return units
 
 
-def _subject_modal(text: str) -> bool:
-    """Tell whether text is subject + modal: 县市要… / 对…，全党要… / 从严治党不能空论，要…."""
-    clauses = _CLAUSE.split(text, maxsplit=2)
-    first = clauses[0]
-    m = _MODAL_INNER.search(first)
-    if m and m.start() <= _MAX_SUBJECT and not _REPORTED.match(first) and "是" not in first[: m.start()]:
-        return True
-    if len(clauses) > 1:
-        second = clauses[1]
-        m = _MODAL_INNER.search(second)
-        topical = _TOPIC.match(first) or len(first) <= 12
-        if topical and m and m.start() <= 10 and "是" not in second[: m.start()]:
-            return True
-    return False
-
-
-def _is_directive(unit: _Unit, prescribing: bool) -> bool:
-    """Tell a directive: a modal opener, subject + modal, or an imperative where one prescribes.
+def _prescription(unit: _Unit, prescribing: bool) -> str | None:
+    """Return the directive in a unit (from the clause where it starts), or None.
 
     `prescribing` says the context already prescribes: a frame like 会议强调 or the unit before.
     """
     text = unit.text
-    if len(text) < 4 or _REPORTED.match(text):
-        return False
-    if _MODAL_OPENER.match(text) or _subject_modal(text):
-        return True
+    if len(text) < 4 or unit.intro or _REPORTED.match(text):
+        return None
+    starts = [0] + [m.end() for m in _CLAUSE_END.finditer(text)]
+    clauses = [text[a:b].rstrip("，,：:") for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+    if _JUDGEMENT_END.search(text):
+        return None
+    if _opens(clauses[0]):
+        return text
+    if len(clauses) > 1 and _TOPIC.match(clauses[0]) and _opens(clauses[1]):
+        return text
+    # Scene-setting first (义务教育是…重中之重，要…): the directive starts at the modal clause.
+    for start, clause in zip(starts[1:], clauses[1:], strict=True):
+        scene = prescribing or "是" in text[:start]
+        if _MODAL_OPENER.match(clause) or (scene and _subject_modal(clause)):
+            return text[start:]
     # 一是…；二是… under a prescribing frame are items of the instruction, whatever their verb.
     if unit.numbered and prescribing:
-        return True
-    return (prescribing or unit.numbered) and bool(_IMPERATIVE.match(text))
+        return text
+    if (prescribing or unit.numbered) and _IMPERATIVE.match(text) and not _COPULA.search(text):
+        return text
+    return None
 
 
 def _head(text: str) -> str:
     """Return the directive's label: the short phrase after 要, else its first clause."""
     body = _HEAD_OPENER.sub("", text, count=1)
-    first = _CLAUSE.split(body, maxsplit=1)[0].strip()
+    first = _CLAUSE_END.split(body, maxsplit=1)[0].strip()
     if body is not text and len(first) <= 8:
         return first
     return first[:20]
@@ -159,7 +197,8 @@ def find_directives(paragraphs: list[str]) -> list[Directive]:
         previous = False
         for unit in _units(paragraph):
             framed = unit.cue is not None and any(v in unit.cue for v in _PRESCRIBING)
-            previous = _is_directive(unit, framed or previous)
-            if previous:
-                found.append(Directive(_head(unit.text), unit.text, unit.cue, p))
+            text = _prescription(unit, framed or previous)
+            previous = text is not None
+            if text is not None:
+                found.append(Directive(_head(text), text, unit.cue, p))
     return found
