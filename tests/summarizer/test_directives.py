@@ -97,3 +97,39 @@ def test_imperative_verbs_need_a_prescribing_context() -> None:
     assert find_directives(["推进实施规划纲要取得明显成效。"]) == []
     found = find_directives(["会议强调，要抓好安全生产。推进隐患排查整治，坚决遏制事故。"])
     assert [d.text for d in found] == ["要抓好安全生产", "推进隐患排查整治，坚决遏制事故"]
+
+
+def test_scene_setting_before_the_modal_is_cut() -> None:
+    found = find_directives(
+        [
+            "习近平强调，义务教育是国民教育的重中之重，要全面贯彻党的教育方针，落实立德树人根本任务。",
+            "会议指出，全面推进乡村振兴是重要任务，人力投入、物力配置都要转移到乡村振兴上来。",
+        ]
+    )
+    assert [d.text for d in found] == [
+        "要全面贯彻党的教育方针，落实立德树人根本任务",
+        "人力投入、物力配置都要转移到乡村振兴上来",
+    ]
+
+
+def test_nouns_that_look_like_frame_verbs() -> None:
+    # 省委工作要求， is a noun phrase, not 省委工作 + 要求，
+    found = find_directives(["要提高站位，全面贯彻落实党中央决策部署和省委工作要求，加快建设示范区。"])
+    assert [d.text for d in found] == ["要提高站位，全面贯彻落实党中央决策部署和省委工作要求，加快建设示范区"]
+
+
+def test_frame_after_a_lead_in_and_a_second_verb() -> None:
+    found = find_directives(["2月5日，国务院召开廉政工作会议，李强在会上强调，要坚持严的基调。"])
+    assert found[0].cue == "李强在会上强调"
+    assert found[0].text == "要坚持严的基调"
+    found = find_directives(["部长石泰峰主持会议并作工作部署，表示要坚持和加强党的领导。"])
+    assert found[0].text == "要坚持和加强党的领导"
+
+
+def test_judgements_and_wishes_are_not_directives() -> None:
+    paragraphs = [
+        "会议强调，支持民族地区加快经济社会发展，是中央的一项基本方针。",
+        "会议强调，要实现奋斗目标，做好经济工作十分重要。",
+        "如果想要感受地道的市井慢生活，可以走进古镇的老茶馆。",
+    ]
+    assert find_directives(paragraphs) == []
