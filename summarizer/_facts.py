@@ -52,6 +52,10 @@ _DOCS = re.compile(rf"{_DOC_VERBS}((?:[^《》，。；]{{0,6}}《[^《》]{{1,8
 _TITLE_IN = re.compile(r"《([^《》]{1,80})》")
 
 
+# Who attended is said early; past this a report lists people it only mentions.
+_OPENING = 1500
+
+
 def _event_date(text: str, published: date | None) -> str | None:
     if m := _DATE.search(text):
         return m.group(0)
@@ -108,7 +112,7 @@ def find_facts(title: str, paragraphs: list[str], published: date | None = None)
     """Return the event date, meeting, people and documents a report states."""
     lead = paragraphs[0] if paragraphs else ""
     # People and documents usually stand in the opening paragraphs; a roll call closes the report.
-    opening = "\n".join(paragraphs[:3])
+    opening = "\n".join(paragraphs[:3])[:_OPENING]
     return Facts(
         date=_event_date(lead, published) or _event_date(title, published),
         meeting=_meeting([lead, title]),

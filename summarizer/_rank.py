@@ -29,37 +29,51 @@ _SHORT = 10
 class Weights:
     """How much each feature counts (tuned on the NLPCC dev set with bench/summarize.py)."""
 
-    graph: float = 1.0
+    graph: float = 2.0
     position: float = 1.6
     title: float = 0.8
     cue: float = 0.25
-    mmr: float = 0.7  # share of relevance against novelty in the MMR order
+    mmr: float = 0.5  # share of relevance against novelty in the MMR order
     k1: float = 1.5
     b: float = 0.75
     damping: float = 0.85
 
 
-def _bm25_matrix(words: Sequence[Sequence[str]], k1: float, b: float) -> np.ndarray:
-    """Return S[i, j]: the BM25 score of sentence j for sentence i's words as the query."""
+def _term_matrix(words: Sequence[Sequence[str]]) -> np.ndarray:
+    """Return tf[i, t]: how often term t occurs in sentence i."""
     vocab: dict[str, int] = {}
     rows, cols = [], []
     for i, ws in enumerate(words):
         for w in ws:
             rows.append(i)
             cols.append(vocab.setdefault(w, len(vocab)))
-    n = len(words)
-    tf = np.zeros((n, max(len(vocab), 1)))
+    tf = np.zeros((len(words), max(len(vocab), 1)))
     np.add.at(tf, (rows, cols), 1.0)
+    return tf
+
+
+def _bm25_matrix(tf: np.ndarray, k1: float, b: float) -> np.ndarray:
+    """Return S[i, j]: the BM25 score of sentence j for sentence i's words as the query."""
+    n = tf.shape[0]
     lengths = tf.sum(axis=1)
     avg = lengths.mean() or 1.0
     df = (tf > 0).sum(axis=0)
     idf = np.log((n - df + 0.5) / (df + 0.5) + 1.0)
     norm = k1 * (1 - b + b * lengths / avg)
     weight = tf * (k1 + 1) / (tf + norm[:, None]) * idf  # doc-term BM25 weights
-    query = (tf > 0).astype(float)
-    sim = query @ weight.T
+    sim = (tf > 0).astype(float) @ weight.T
     np.fill_diagonal(sim, 0.0)
     return sim
+
+
+def _cosine(tf: np.ndarray) -> np.ndarray:
+    """Return the cosine similarity of sentences' word sets."""
+    present = (tf > 0).astype(float)
+    sizes = np.sqrt(present.sum(axis=1))
+    sizes[sizes == 0] = 1.0
+    cos = present @ present.T / np.outer(sizes, sizes)
+    np.fill_diagonal(cos, 0.0)
+    return cos
 
 
 def _pagerank(sim: np.ndarray, damping: float, iterations: int = 40) -> np.ndarray:
@@ -81,18 +95,6 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     return v / top if top > 0 else v
 
 
-def _cosine(words: Sequence[Sequence[str]]) -> np.ndarray:
-    sets = [set(ws) for ws in words]
-    n = len(sets)
-    cos = np.zeros((n, n))
-    for i in range(n):
-        for j in range(i + 1, n):
-            if sets[i] and sets[j]:
-                c = len(sets[i] & sets[j]) / np.sqrt(len(sets[i]) * len(sets[j]))
-                cos[i, j] = cos[j, i] = c
-    return cos
-
-
 def rank(
     texts: Sequence[str],
     words: Sequence[Sequence[str]],
@@ -104,7 +106,8 @@ def rank(
     n = len(texts)
     if n == 0:
         return []
-    graph = _normalise(_pagerank(_bm25_matrix(words, weights.k1, weights.b), weights.damping))
+    tf = _term_matrix(words)
+    graph = _normalise(_pagerank(_bm25_matrix(tf, weights.k1, weights.b), weights.damping))
     index = np.arange(n)
     position = 1.0 / np.sqrt(1.0 + index) + 0.15 * np.asarray(paragraph_starts, dtype=float)
     title = set(title_words)
@@ -125,13 +128,14 @@ def rank(
     score = score / (score.max() or 1.0)
 
     # MMR: relevance against the most similar sentence already chosen.
-    cos = _cosine(words)
-    chosen: list[int] = []
-    left = list(range(n))
+    cos = _cosine(tf)
+    gain = weights.mmr * score
+    left = np.ones(n, dtype=bool)
     redundancy = np.zeros(n)
-    while left:
-        gains = [weights.mmr * score[i] - (1 - weights.mmr) * redundancy[i] for i in left]
-        best = left.pop(int(np.argmax(gains)))
+    chosen: list[int] = []
+    for _ in range(n):
+        best = int(np.argmax(np.where(left, gain - (1 - weights.mmr) * redundancy, -np.inf)))
         chosen.append(best)
+        left[best] = False
         redundancy = np.maximum(redundancy, cos[best])
     return [(i, float(score[i])) for i in chosen]

@@ -17,7 +17,7 @@ _CLOSERS = frozenset(_PAIRS.values()) | {'"', "'"}
 _QUOTE_CLOSERS = frozenset("”’」』\"'")
 # A quote left open longer than this is treated as a typo, not as a reason never to split.
 _MAX_QUOTE = 400
-_SPACE = re.compile(r"[\s\u00a0\u3000]+")
+_MARKS = re.compile("[" + re.escape("".join(_ENDS | set(_PAIRS) | _CLOSERS)) + "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +47,12 @@ def _pieces(paragraph: str) -> Iterator[str]:
     in_ascii = False
     opened_at = 0
     start = 0
-    i = 0
     n = len(paragraph)
-    while i < n:
+    # Only marks, quotes and brackets matter; jump between them instead of walking every character.
+    for m in _MARKS.finditer(paragraph):
+        i = m.start()
+        if i < start:
+            continue  # consumed with the end-mark run before it
         ch = paragraph[i]
         if ch in openers:
             if not stack:
@@ -74,13 +77,10 @@ def _pieces(paragraph: str) -> Iterator[str]:
                 j += 1
             yield paragraph[start:j]
             start = j
-            i = j
-            continue
         # An end mark inside quotes closes the sentence when the quote closes right after it.
-        if ch in _QUOTE_CLOSERS and i > 0 and paragraph[i - 1] in "。！？!?" and not stack and not in_ascii:
+        elif ch in _QUOTE_CLOSERS and i > 0 and paragraph[i - 1] in "。！？!?" and not stack and not in_ascii:
             yield paragraph[start : i + 1]
             start = i + 1
-        i += 1
     if start < n:
         yield paragraph[start:]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, datetime
 from typing import Protocol
 
@@ -12,7 +11,7 @@ from summarizer._keywords import find_keywords
 from summarizer._rank import rank
 from summarizer._sentences import split_paragraphs, split_text
 from summarizer._summary import RankedSentence, Summary
-from summarizer._tokens import content_words
+from summarizer._tokens import content_words, words_by_sentence
 
 __all__ = ["VERSION", "Document", "summarize"]
 
@@ -61,9 +60,8 @@ def summarize(
 
     sentences = split_text(paragraphs)
     texts = [s.text for s in sentences]
-    # Words are matched on NFKC text, so half- and full-width forms count as one.
-    words = [content_words(unicodedata.normalize("NFKC", t)) for t in texts]
-    title_words = content_words(unicodedata.normalize("NFKC", title)) if title else []
+    words = words_by_sentence(paragraphs, sentences)
+    title_words = content_words(title) if title else []
     starts = [i == 0 or s.paragraph != sentences[i - 1].paragraph for i, s in enumerate(sentences)]
     ranking = rank(texts, words, starts, title_words)
 

@@ -8,17 +8,21 @@ import os
 import pickle
 import tempfile
 import threading
+import unicodedata
 import warnings
+from collections.abc import Iterator, Sequence
 from functools import cache
+from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from summarizer._sentences import Sentence
 from summarizer._stopwords import STOPWORDS
 
 if TYPE_CHECKING:
     import jieba
 
-__all__ = ["content_words", "information", "tokenizer"]
+__all__ = ["content_words", "information", "tokenizer", "words_by_sentence"]
 
 _lock = threading.Lock()
 
@@ -67,19 +71,48 @@ def tokenizer() -> jieba.Tokenizer:
         return _load()
 
 
-def _is_word(w: str) -> bool:
-    return len(w) >= 2 and w not in STOPWORDS and not w.isdigit() and any(
-        "\u4e00" <= c <= "\u9fff" or c.isalpha() for c in w
-    )
+@cache
+def _content(token: str) -> str | None:
+    """Return the token as a content word (NFKC, so full- and half-width match), or None."""
+    w = unicodedata.normalize("NFKC", token)
+    ok = len(w) >= 2 and w not in STOPWORDS and not w.isdigit()
+    return w if ok and any("\u4e00" <= c <= "\u9fff" or c.isalpha() for c in w) else None
+
+
+def _tokens(text: str) -> Iterator[tuple[str, int]]:
+    # No HMM: unknown words stay split into known pieces, which costs little in ranking and
+    # saves a third of the segmentation time.
+    for token, start, _ in tokenizer().tokenize(text, HMM=False):
+        if (w := _content(token)) is not None:
+            yield w, start
 
 
 def content_words(text: str) -> list[str]:
     """Return the content words of text: segmented, stop words and punctuation dropped."""
-    return [w for w in tokenizer().lcut(text, HMM=False) if _is_word(w)]
+    return [w for w, _ in _tokens(text)]
 
 
+def words_by_sentence(paragraphs: Sequence[str], sentences: Sequence[Sentence]) -> list[list[str]]:
+    """Return each sentence's content words, segmenting each paragraph once."""
+    out: list[list[str]] = [[] for _ in sentences]
+    for p, group in groupby(sentences, key=lambda s: s.paragraph):
+        members = list(group)
+        paragraph = paragraphs[p]
+        bounds, pos = [], 0
+        for s in members:
+            pos = paragraph.find(s.text, pos)
+            bounds.append(pos)
+            pos += len(s.text)
+        k = 0
+        for word, start in _tokens(paragraph):
+            while k + 1 < len(bounds) and start >= bounds[k + 1]:
+                k += 1
+            out[members[k].index].append(word)
+    return out
+
+
+@cache
 def information(word: str) -> float:
     """Return how surprising a word is in general Chinese (−log of its dictionary frequency)."""
     tok = tokenizer()
-    freq = tok.FREQ.get(word) or 1
-    return math.log(tok.total / freq)
+    return math.log(tok.total / (tok.FREQ.get(word) or 1))
