@@ -53,7 +53,9 @@ _TITLE_IN = re.compile(r"《([^《》]{1,80})》")
 
 
 # Who attended is said early; past this a report lists people it only mentions.
-_OPENING = 1500
+_OPENING = 800
+# The meeting is named in the opening sentence.
+_LEAD = 300
 
 
 def _event_date(text: str, published: date | None) -> str | None:
@@ -115,7 +117,7 @@ def find_facts(title: str, paragraphs: list[str], published: date | None = None)
     opening = "\n".join(paragraphs[:3])[:_OPENING]
     return Facts(
         date=_event_date(lead, published) or _event_date(title, published),
-        meeting=_meeting([lead, title]),
+        meeting=_meeting([lead[:_LEAD], title]),
         people=_people(opening),
         documents=_documents("\n".join(paragraphs)),
     )

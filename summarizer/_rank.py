@@ -52,26 +52,26 @@ def _term_matrix(words: Sequence[Sequence[str]]) -> np.ndarray:
     return tf
 
 
-def _bm25_matrix(tf: np.ndarray, k1: float, b: float) -> np.ndarray:
-    """Return S[i, j]: the BM25 score of sentence j for sentence i's words as the query."""
-    n = tf.shape[0]
-    lengths = tf.sum(axis=1)
-    avg = lengths.mean() or 1.0
-    df = (tf > 0).sum(axis=0)
+def _bm25_matrix(shared: np.ndarray, df: np.ndarray, lengths: np.ndarray, k1: float, b: float) -> np.ndarray:
+    """Return S[i, j]: the BM25 score of sentence j for sentence i's words as the query.
+
+    `shared` holds only the terms found in two or more sentences: the others add nothing off
+    the diagonal, and dropping them makes the matrices several times smaller.
+    """
+    n = shared.shape[0]
     idf = np.log((n - df + 0.5) / (df + 0.5) + 1.0)
-    norm = k1 * (1 - b + b * lengths / avg)
-    weight = tf * (k1 + 1) / (tf + norm[:, None]) * idf  # doc-term BM25 weights
-    sim = (tf > 0).astype(float) @ weight.T
+    norm = k1 * (1 - b + b * lengths / (lengths.mean() or 1.0))
+    weight = shared * (k1 + 1) / (shared + norm[:, None]) * idf  # doc-term BM25 weights
+    sim = (shared > 0).astype(float) @ weight.T
     np.fill_diagonal(sim, 0.0)
     return sim
 
 
-def _cosine(tf: np.ndarray) -> np.ndarray:
-    """Return the cosine similarity of sentences' word sets."""
-    present = (tf > 0).astype(float)
-    sizes = np.sqrt(present.sum(axis=1))
-    sizes[sizes == 0] = 1.0
-    cos = present @ present.T / np.outer(sizes, sizes)
+def _cosine(shared: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Return the cosine similarity of sentences' word sets (`sizes`: distinct words of each)."""
+    present = (shared > 0).astype(float)
+    norms = np.sqrt(np.maximum(sizes, 1))
+    cos = present @ present.T / np.outer(norms, norms)
     np.fill_diagonal(cos, 0.0)
     return cos
 
@@ -107,7 +107,10 @@ def rank(
     if n == 0:
         return []
     tf = _term_matrix(words)
-    graph = _normalise(_pagerank(_bm25_matrix(tf, weights.k1, weights.b), weights.damping))
+    df = (tf > 0).sum(axis=0)
+    shared = tf[:, df >= 2]
+    bm25 = _bm25_matrix(shared, df[df >= 2], tf.sum(axis=1), weights.k1, weights.b)
+    graph = _normalise(_pagerank(bm25, weights.damping))
     index = np.arange(n)
     position = 1.0 / np.sqrt(1.0 + index) + 0.15 * np.asarray(paragraph_starts, dtype=float)
     title = set(title_words)
@@ -128,7 +131,7 @@ def rank(
     score = score / (score.max() or 1.0)
 
     # MMR: relevance against the most similar sentence already chosen.
-    cos = _cosine(tf)
+    cos = _cosine(shared, (tf > 0).sum(axis=1))
     gain = weights.mmr * score
     left = np.ones(n, dtype=bool)
     redundancy = np.zeros(n)
