@@ -6,6 +6,7 @@
 
 from ingest._article import Article, Author, Contact, ContactKind
 from ingest._decode import decode_html
+from ingest._html import extract_html
 from ingest._parse import MAX_BYTES, parse
 from ingest._textdump import parse_text_dump
 from ingest.errors import DecodeError, IngestError, ParseError, TooLargeError
@@ -21,6 +22,7 @@ __all__ = [
     "ParseError",
     "TooLargeError",
     "decode_html",
+    "extract_html",
     "parse",
     "parse_text_dump",
 ]

@@ -1,7 +1,8 @@
 """Turn the bytes of a fetched page into text, trusting labels only as far as the bytes agree.
 
 Order: a byte-order mark, then valid UTF-8, then the HTTP charset (``declared``), then the
-page's own ``<meta>`` charset, then statistical detection (charset-normalizer). Every attempt
+page's own ``<meta>`` charset (before a server-default ISO-8859-1 or ASCII label), then
+statistical detection (charset-normalizer). Every attempt
 is strict, so a wrong label falls through to the next method instead of producing mojibake;
 only when all of them fail is the least damaged candidate decoded with replacement characters.
 GB2312 and GBK labels are decoded as GB18030, their superset, as browsers do.
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 _SNIFF_BYTES = 16 * 1024
 # A text page has no NUL bytes; a sample with more than this share of them is binary.
 _MAX_NUL_SHARE = 0.01
+# Decoding with replacements is accepted only when this share of the bytes or less is bad.
+_MAX_DAMAGE_SHARE = 0.01
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -70,7 +73,7 @@ def decode_html(data: bytes, *, declared: str | None = None) -> str:
     """Return the text of an HTML page given its raw bytes and the HTTP charset, if any.
 
     Raises:
-        DecodeError: the bytes are binary (NUL bytes, or no encoding fits them).
+        DecodeError: the bytes are binary: NUL bytes, or no encoding reads 99% of them.
     """
     if not data:
         return ""
@@ -93,14 +96,17 @@ def decode_html(data: bytes, *, declared: str | None = None) -> str:
         except UnicodeDecodeError:
             logger.debug("bytes are not valid %s, trying the next method", encoding)
     detected = _detect(data)
-    if detected is None:
+    if detected is not None:
+        try:
+            return data.decode(detected)
+        except UnicodeDecodeError:
+            candidates.append(detected)
+    # Last resort: a labelled page with a stray bad byte (a truncated character) is still text.
+    damage = {encoding: _damage(data, encoding) for encoding in candidates}
+    best = min(damage, key=damage.__getitem__, default=None)
+    if best is None or damage[best] > _MAX_DAMAGE_SHARE * len(data):
         raise DecodeError("input is binary: no text encoding fits it")
-    try:
-        return data.decode(detected)
-    except UnicodeDecodeError:
-        candidates.append(detected)
-    best = min(candidates, key=lambda enc: _damage(data, enc))
-    logger.info("no encoding decodes the page cleanly; using %s with replacements", best)
+    logger.info("no encoding decodes the page cleanly; using %s with %d replacements", best, damage[best])
     return data.decode(best, errors="replace")
 
 

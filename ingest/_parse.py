@@ -6,6 +6,7 @@ import re
 
 from ingest._article import Article
 from ingest._decode import decode_html
+from ingest._html import extract_html
 from ingest._textdump import parse_text_dump
 from ingest.errors import ParseError, TooLargeError
 
@@ -38,5 +39,5 @@ def parse(data: bytes | str, *, url: str | None = None) -> Article:
     if "\x00" in text:
         raise ParseError("input holds NUL characters: it is binary, not a page or text")
     if looks_like_html(raw):
-        raise ParseError("HTML pages are not supported yet: save the page as text")
+        return extract_html(text, url=url)
     return parse_text_dump(text, url=url)

@@ -90,3 +90,13 @@ def test_bad_config_is_reported(tmp_path: Path) -> None:
     result = runner.invoke(app, ["summarize", SEED, "--config", str(config)])
     assert result.exit_code == 1
     assert "not valid TOML" in result.output
+
+
+def test_summarize_an_html_page() -> None:
+    page = next(p for p in sorted((DATA / "pages").glob("*.html")))
+    result = runner.invoke(app, ["summarize", str(page), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["article"]["title"]
+    assert data["article"]["paragraphs"]
+    assert data["summary"]["key_sentences"]

@@ -60,3 +60,11 @@ def test_dates() -> None:
     assert find_date("发布：2024-02-29") == datetime(2024, 2, 29, tzinfo=SHANGHAI)
     assert find_date("编号2023-13-45，2024/1/2") == datetime(2024, 1, 2, tzinfo=SHANGHAI)
     assert find_date("无日期") is None
+
+
+def test_editor_does_not_run_across_lines() -> None:
+    assert find_editor("责任编辑：\n声明：本文仅代表作者观点") is None
+
+
+def test_menu_text_is_not_a_byline() -> None:
+    assert find_authors("在线荐稿记者博客联系记者") == []
