@@ -25,9 +25,14 @@ $(BIN)/.bench: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
+# The corpora are not in the repository: CORPUS points at a checkout of the shared material.
+CORPUS ?= ../shared/corpus
+
 bench: $(BIN)/.bench
-	$(BIN)/python bench/summarize.py ../shared/corpus/summaries/nlpcc2017-dev.jsonl ../shared/corpus/summaries/clts-samples.jsonl
-	$(BIN)/python bench/directives.py ../shared/corpus/govnews/labels-dev.jsonl ../shared/corpus/govnews/articles.jsonl
+	$(BIN)/python bench/summarize.py $(CORPUS)/summaries/nlpcc2017-dev.jsonl $(CORPUS)/summaries/clts-samples.jsonl
+	$(BIN)/python bench/directives.py $(CORPUS)/govnews/labels-dev.jsonl $(CORPUS)/govnews/articles.jsonl \
+		--seed-gold $(CORPUS)/seed/jingzhou-2023-07-13.gold.json --seed-text $(CORPUS)/seed/jingzhou-2023-07-13.txt
+	$(BIN)/python bench/extract.py $(CORPUS)/pages
 
 clean:
 	rm -rf $(VENV) build *.egg-info
