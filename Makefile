@@ -13,7 +13,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/newsbot summarize tests/data/jingzhou-2023-07-13.txt
+	$(BIN)/newsbot summarize ingest/samples/jingzhou-2023-07-13.txt
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -1,4 +1,4 @@
-"""Shared fixtures: the files under tests/data/."""
+"""Shared fixtures: the sample articles and the gold labels under tests/data/."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 
 DATA = Path(__file__).parent / "data"
+# Sample articles ship inside the package (the offline default source reads them too).
+SAMPLES = Path(__file__).parents[1] / "ingest" / "samples"
 
 
 @pytest.fixture(scope="session")
 def seed_bytes() -> bytes:
     """Return the Jingzhou text dump, as saved from the page."""
-    return (DATA / "jingzhou-2023-07-13.txt").read_bytes()
+    return (SAMPLES / "jingzhou-2023-07-13.txt").read_bytes()
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 
-DATA = Path(__file__).parents[1] / "data"
-SEED = str(DATA / "jingzhou-2023-07-13.txt")
+SAMPLES = Path(__file__).parents[2] / "ingest" / "samples"
+SEED = str(SAMPLES / "jingzhou-2023-07-13.txt")
 runner = CliRunner()
 
 
@@ -93,7 +93,7 @@ def test_bad_config_is_reported(tmp_path: Path) -> None:
 
 
 def test_summarize_an_html_page() -> None:
-    page = next(p for p in sorted((DATA / "pages").glob("*.html")))
+    page = next(p for p in sorted(SAMPLES.glob("*.html")))
     result = runner.invoke(app, ["summarize", str(page), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

@@ -104,7 +104,7 @@ def test_random_bytes_are_binary() -> None:
 
 
 def test_saved_gb2312_page() -> None:
-    data = (Path(__file__).parents[1] / "data" / "pages" / "cnr-gb2312-2022-02-13.html").read_bytes()
+    data = (Path(__file__).parents[2] / "ingest" / "samples" / "cnr-gb2312-2022-02-13.html").read_bytes()
     text = decode_html(data)
     assert "中央军委主席习近平签署命令" in text
     assert "\ufffd" not in text

@@ -14,7 +14,7 @@ from ingest._fields import SHANGHAI
 from ingest._html import extract_html
 from ingest.errors import ParseError
 
-PAGES = Path(__file__).parents[1] / "data" / "pages"
+PAGES = Path(__file__).parents[2] / "ingest" / "samples"
 
 
 def saved(name: str) -> str:
