@@ -4,30 +4,125 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
-__all__ = ["ConfigError", "Settings", "load_settings"]
+from ingest import Contact, FetchConfig, Source, SourceKind
+
+__all__ = ["ConfigError", "FetchSettings", "Settings", "SourceSettings", "load_settings", "sample_source"]
+
+_FETCH_DEFAULTS = FetchConfig()
 
 
 class ConfigError(Exception):
     """The configuration file or an environment variable is unusable."""
 
 
+class ContactSettings(BaseModel):
+    """A reporting contact the config names for a source (when its pages print none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1)
+    value: str | None = None
+
+
+class SourceSettings(BaseModel):
+    """One `[[sources]]` table: where articles come from and how often to look."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    kind: SourceKind
+    url: str
+    interval: float = Field(30, gt=0, description="minutes between runs")
+    link_pattern: str | None = None
+    link_selector: str | None = None
+    encoding: str | None = None
+    contacts: list[ContactSettings] | None = None
+    timezone: str = "Asia/Shanghai"
+
+    @model_validator(mode="after")
+    def _check(self) -> SourceSettings:
+        """Build the source once, so a bad one fails at start-up with its name in the message."""
+        self.to_source()
+        return self
+
+    def to_source(self) -> Source:
+        """Return the ingest `Source` these settings describe."""
+        contacts = None
+        if self.contacts is not None:
+            contacts = tuple(Contact.of(c.label, c.value) for c in self.contacts)
+        return Source(
+            name=self.name,
+            kind=self.kind,
+            url=self.url,
+            interval=timedelta(minutes=self.interval),
+            link_pattern=self.link_pattern,
+            link_selector=self.link_selector,
+            encoding=self.encoding,
+            contacts=contacts,
+            timezone=self.timezone,
+        )
+
+
+class FetchSettings(BaseModel):
+    """The `[fetch]` table: identity, time-outs, size cap, retries and politeness."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_agent: str = _FETCH_DEFAULTS.user_agent
+    connect_timeout: float = Field(_FETCH_DEFAULTS.connect_timeout, gt=0)
+    read_timeout: float = Field(_FETCH_DEFAULTS.read_timeout, gt=0)
+    total_timeout: float = Field(_FETCH_DEFAULTS.total_timeout, gt=0)
+    max_bytes: int = Field(_FETCH_DEFAULTS.max_bytes, gt=0)
+    retries: int = Field(_FETCH_DEFAULTS.retries, ge=0)
+    max_wait: float = Field(_FETCH_DEFAULTS.max_wait, ge=0)
+    per_host: int = Field(_FETCH_DEFAULTS.per_host, gt=0)
+    delay: float = Field(_FETCH_DEFAULTS.delay, ge=0)
+    max_redirects: int = Field(_FETCH_DEFAULTS.max_redirects, ge=0)
+
+    def to_config(self) -> FetchConfig:
+        """Return the fetcher configuration."""
+        return FetchConfig(**self.model_dump())
+
+
+def sample_source() -> SourceSettings:
+    """Return the embedded default: a folder source over the sample articles shipped with newsbot."""
+    folder = files("ingest") / "samples"
+    return SourceSettings(name="示例", kind=SourceKind.DIR, url=str(folder), interval=60)
+
+
 class Settings(BaseSettings):
     """Every setting of newsbot; see config.example.toml for what each means."""
 
-    model_config = SettingsConfigDict(env_prefix="NEWSBOT_", extra="forbid")
+    # NEWSBOT_FETCH__DELAY=0 sets fetch.delay.
+    model_config = SettingsConfigDict(env_prefix="NEWSBOT_", env_nested_delimiter="__", extra="forbid")
 
     token: SecretStr | None = None
     database_url: str = "sqlite:///newsbot.db"
     telegram_api_url: str | None = None
     admins: Annotated[list[int], NoDecode] = []
     timezone: str = "Asia/Shanghai"
-    summary_budget: int = 200
+    summary_budget: int = Field(200, gt=0)
+    sources: list[SourceSettings] = Field(default_factory=lambda: [sample_source()])
+    fetch: FetchSettings = FetchSettings()
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: list[SourceSettings]) -> list[SourceSettings]:
+        """Refuse two sources with one name: names key their schedule and their health."""
+        seen: set[str] = set()
+        for source in sources:
+            if source.name in seen:
+                raise ValueError(f"two sources are named {source.name!r}")
+            seen.add(source.name)
+        return sources
 
     @field_validator("admins", mode="before")
     @classmethod

@@ -1,28 +1,61 @@
-"""Turn news sources into `Article` values: decode, extract, parse text dumps.
+"""Turn news sources into `Article` values: discover, fetch, decode, extract, parse text dumps.
 
     >>> from ingest import parse
     >>> article = parse(open("page.html", "rb").read(), url="https://…")
+    >>> async with Fetcher(FetchConfig()) as fetcher:
+    ...     urls = await discover(source, fetcher)
 """
 
 from ingest._article import Article, Author, Contact, ContactKind
 from ingest._decode import decode_html
+from ingest._dedupe import hamming, simhash
+from ingest._discover import canonical_url, discover
+from ingest._fetch import DEFAULT_USER_AGENT, FetchConfig, Fetcher, Response
 from ingest._html import extract_html
 from ingest._parse import MAX_BYTES, parse
+from ingest._sources import Source, SourceKind
 from ingest._textdump import parse_text_dump
-from ingest.errors import DecodeError, IngestError, ParseError, TooLargeError
+from ingest.errors import (
+    ConnectionFailed,
+    DecodeError,
+    DiscoverError,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    IngestError,
+    ParseError,
+    TooLargeError,
+    TooManyRedirects,
+)
 
 __all__ = [
+    "DEFAULT_USER_AGENT",
     "MAX_BYTES",
     "Article",
     "Author",
+    "ConnectionFailed",
     "Contact",
     "ContactKind",
     "DecodeError",
+    "DiscoverError",
+    "FetchConfig",
+    "FetchError",
+    "FetchTimeout",
+    "Fetcher",
+    "HTTPStatusError",
     "IngestError",
     "ParseError",
+    "Response",
+    "Source",
+    "SourceKind",
     "TooLargeError",
+    "TooManyRedirects",
+    "canonical_url",
     "decode_html",
+    "discover",
     "extract_html",
+    "hamming",
     "parse",
     "parse_text_dump",
+    "simhash",
 ]

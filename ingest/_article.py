@@ -38,6 +38,21 @@ class Contact:
     value: str | None
     kind: ContactKind
 
+    @classmethod
+    def of(cls, label: str, value: str | None) -> Contact:
+        """Return a contact whose kind is told from its value (and 短信 in the label)."""
+        if value is None:
+            kind = ContactKind.ENTRY
+        elif "@" in value:
+            kind = ContactKind.EMAIL
+        elif value.startswith(("http://", "https://")):
+            kind = ContactKind.URL
+        elif "短信" in label:
+            kind = ContactKind.SMS
+        else:
+            kind = ContactKind.PHONE
+        return cls(label, value, kind)
+
 
 @dataclass(slots=True)
 class Article:

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from ingest._article import Author, Contact, ContactKind
+from ingest._article import Author, Contact
 
 __all__ = [
     "SHANGHAI",
@@ -109,18 +109,6 @@ def find_editor(text: str) -> str | None:
     return next(iter(found.values()), None)
 
 
-def _kind(label: str, value: str | None) -> ContactKind:
-    if value is None:
-        return ContactKind.ENTRY
-    if "@" in value:
-        return ContactKind.EMAIL
-    if value.startswith("http"):
-        return ContactKind.URL
-    if "短信" in label:
-        return ContactKind.SMS
-    return ContactKind.PHONE
-
-
 def is_contact_line(line: str) -> bool:
     """Tell whether a line is a bar of reporting contacts rather than prose."""
     return bool(_CONTACT_WORDS.search(line)) and (
@@ -138,7 +126,7 @@ def find_contacts(text: str) -> list[Contact]:
             label, value = m.group(1), m.group(2)
             if len(label) < 4 or (value is None and not _CONTACT_WORDS.search(label)):
                 continue
-            contact = Contact(label, value, _kind(label, value))
+            contact = Contact.of(label, value)
             if contact not in contacts:
                 contacts.append(contact)
     return contacts

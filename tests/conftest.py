@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+# The local HTTP server the fetch, discovery and ingest tests talk to.
+pytest_plugins = ["tests.pageserver"]
+
 DATA = Path(__file__).parent / "data"
 # Sample articles ship inside the package (the offline default source reads them too).
 SAMPLES = Path(__file__).parents[1] / "ingest" / "samples"

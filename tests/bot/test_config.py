@@ -64,3 +64,63 @@ def test_invalid_settings_are_named(tmp_path: Path, content: str, message: str) 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(tmp_path / "none.toml")
+
+
+def test_default_source_is_the_bundled_samples() -> None:
+    sources = load_settings().sources
+    assert [s.name for s in sources] == ["示例"]
+    folder = Path(sources[0].url)
+    assert (folder / "jingzhou-2023-07-13.txt").is_file()
+
+
+def test_sources_and_fetch_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        """
+[[sources]]
+name = "县融媒"
+kind = "listpage"
+url = "https://news.example.cn/list.html"
+link_pattern = "/a/\\\\d+\\\\.html$"
+interval = 15
+contacts = [{ label = "举报电话", value = "0716-1234567" }, { label = "网上举报入口" }]
+
+[fetch]
+delay = 0.5
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("NEWSBOT_FETCH__PER_HOST", "4")
+    settings = load_settings(config)
+    source = settings.sources[0].to_source()
+    assert source.interval.total_seconds() == 15 * 60
+    assert [(c.label, c.value, str(c.kind)) for c in source.contacts or ()] == [
+        ("举报电话", "0716-1234567", "phone"),
+        ("网上举报入口", None, "entry"),
+    ]
+    fetch = settings.fetch.to_config()
+    assert (fetch.delay, fetch.per_host) == (0.5, 4)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('name = "a"\nkind = "listpage"\nurl = "https://x.cn/"', "link_pattern"),
+        ('name = "a"\nkind = "rss"\nurl = "ftp://x.cn/feed"', "http"),
+        ('name = "a"\nkind = "carrier-pigeon"\nurl = "https://x.cn/"', "kind"),
+        ('name = "a"\nkind = "page"\nurl = "https://x.cn/"\ninterval = 0', "interval"),
+    ],
+)
+def test_bad_sources_are_named(tmp_path: Path, table: str, message: str) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(f"[[sources]]\n{table}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config)
+
+
+def test_duplicate_source_names(tmp_path: Path) -> None:
+    one = '[[sources]]\nname = "a"\nkind = "page"\nurl = "https://x.cn/1"\n'
+    config = tmp_path / "c.toml"
+    config.write_text(one + one, encoding="utf-8")
+    with pytest.raises(ConfigError, match="two sources"):
+        load_settings(config)
