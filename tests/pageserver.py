@@ -38,18 +38,21 @@ from pathlib import Path
 import pytest_asyncio
 from aiohttp import web
 
-__all__ = ["ETAG", "LAST_MODIFIED", "PAGES", "SITE", "Hit", "PageServer", "page_server", "serve_site"]
+__all__ = ["ETAG", "LAST_MODIFIED", "PAGES", "SAMPLES", "SITE", "Hit", "PageServer", "page_server", "serve_site"]
 
 SITE = Path(__file__).parent / "data" / "site"
+SAMPLES = Path(__file__).parents[1] / "ingest" / "samples"
 
-# Served name → (file in tests/data/site, Content-Type header).
+# Served name → (saved file, Content-Type header).
 PAGES = {
-    "yunnan-daily.html": ("yunnan-daily-2022-02-13.html", "text/html; charset=utf-8"),
-    "yunnan-daily-nocharset.html": ("yunnan-daily-2022-02-13.html", "text/html"),
-    "cnr-gbk.html": ("cnr-gb2312-2022-02-13.html", "text/html; charset=gbk"),
-    "cnr-nocharset.html": ("cnr-gb2312-2022-02-13.html", "text/html"),  # only the <meta> says gb2312
-    "county-gbk.html": ("county-gbk-2024-06-12.html", "text/html"),  # no label anywhere: detection
-    "county-gbk-charset.html": ("county-gbk-2024-06-12.html", "text/html; charset=gbk"),
+    "yunnan-daily.html": (SAMPLES / "yunnan-daily-2022-02-13.html", "text/html; charset=utf-8"),
+    "yunnan-daily-nocharset.html": (SAMPLES / "yunnan-daily-2022-02-13.html", "text/html"),
+    "cnr-gbk.html": (SAMPLES / "cnr-gb2312-2022-02-13.html", "text/html; charset=gbk"),
+    # Only the <meta> says gb2312.
+    "cnr-nocharset.html": (SAMPLES / "cnr-gb2312-2022-02-13.html", "text/html"),
+    # No label anywhere: detection.
+    "county-gbk.html": (SITE / "county-gbk-2024-06-12.html", "text/html"),
+    "county-gbk-charset.html": (SITE / "county-gbk-2024-06-12.html", "text/html; charset=gbk"),
 }
 ETAG = '"v1"'
 LAST_MODIFIED = "Wed, 12 Jun 2024 01:30:00 GMT"
@@ -216,8 +219,8 @@ def _saved_page(name: str) -> web.Response:
     """Return a saved page with its Content-Type from `PAGES`, or 404."""
     if name not in PAGES:
         raise web.HTTPNotFound()
-    filename, content_type = PAGES[name]
-    return web.Response(body=(SITE / filename).read_bytes(), headers={"Content-Type": content_type})
+    path, content_type = PAGES[name]
+    return web.Response(body=path.read_bytes(), headers={"Content-Type": content_type})
 
 
 def _not_after(if_modified_since: str, last_modified: str) -> bool:
