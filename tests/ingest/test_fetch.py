@@ -26,7 +26,7 @@ from ingest.errors import (
     IngestError,
     TooManyRedirects,
 )
-from tests.pageserver import ETAG, LAST_MODIFIED, PAGES, SITE, PageServer
+from tests.pageserver import ETAG, LAST_MODIFIED, PAGES, PageServer
 
 # Small timeouts and backoff keep the file fast; no politeness unless a test asks for it.
 FAST = FetchConfig(
