@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("package", ["summarizer", "ingest", "bot"])
+@pytest.mark.parametrize("package", ["summarizer", "ingest", "storage", "bot"])
 def test_all_names_resolve(package: str) -> None:
     module = importlib.import_module(package)
     exported = module.__all__

@@ -1,0 +1,82 @@
+"""Engines and sessions: the user-facing URL in, an async engine with the right driver out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage.errors import DatabaseUnavailable, InvalidDatabaseURL
+
+__all__ = ["async_url", "make_engine", "make_sessionmaker"]
+
+# The async driver for each backend we support, whatever driver the URL names.
+_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+
+
+def async_url(url: str) -> URL:
+    """Return `url` (sqlite:///…, postgresql://…, postgresql+psycopg://…) with our async driver.
+
+    Raises:
+        InvalidDatabaseURL: the URL is malformed or names another database.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InvalidDatabaseURL(f"not a database URL: {url!r}") from exc
+    backend = parsed.get_backend_name()
+    if backend not in _DRIVERS:
+        raise InvalidDatabaseURL(f"unsupported database {backend!r}: use sqlite:///… or postgresql://…")
+    return parsed.set(drivername=_DRIVERS[backend])
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """Return an async engine for `url`; SQLite gets WAL, foreign keys and real transactions.
+
+    Raises:
+        InvalidDatabaseURL: the URL is malformed or names another database.
+    """
+    parsed = async_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(parsed)
+        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_sqlite)
+    else:
+        # A long-running bot outlives server restarts: test pooled connections before use.
+        engine = create_async_engine(parsed, pool_pre_ping=True)
+    event.listen(engine.sync_engine, "handle_error", _translate_error)
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Return the session factory; loaded rows stay readable after commit (no lazy reload in async)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own implicit BEGIN comes only before DML, so a read-then-write would not be
+    # one transaction and SAVEPOINT would misbehave; _begin_sqlite emits BEGIN instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable enough under WAL, far fewer fsyncs
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _begin_sqlite(connection: Any) -> None:
+    # IMMEDIATE takes the write lock up front: concurrent writers wait their turn (busy timeout)
+    # instead of failing with "database is locked" when a read lock cannot be upgraded.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _translate_error(context: ExceptionContext) -> None:
+    """Raise DatabaseUnavailable for a failed connect or a lost connection."""
+    # A failed pre-ping is handled by the pool, which reconnects.
+    if context.is_pre_ping or not (context.is_disconnect or context.connection is None):
+        return
+    where = context.engine.url.render_as_string(hide_password=True) if context.engine else "the database"
+    raise DatabaseUnavailable(f"cannot use {where}: {context.original_exception}") from context.sqlalchemy_exception

@@ -1,0 +1,1 @@
+"""Alembic migration scripts; env.py is run by Alembic, never imported."""
