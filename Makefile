@@ -1,4 +1,5 @@
-# make run: set up .venv and summarise the bundled sample article.
+# make run: set up .venv, ingest the bundled sample source into SQLite (newsbot.db), list what
+#           was stored and show the summary of the sample meeting report.
 # make test: set up .venv (if needed) and run ruff and the whole test suite.
 PYTHON ?= python3
 VENV := .venv
@@ -13,6 +14,8 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
+	$(BIN)/newsbot ingest
+	$(BIN)/newsbot articles --limit 5
 	$(BIN)/newsbot summarize ingest/samples/jingzhou-2023-07-13.txt
 
 lint: $(BIN)/.installed

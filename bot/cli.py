@@ -1,19 +1,28 @@
-"""The `newsbot` command line: summarise and extract articles from files, stdin or the web."""
+"""The `newsbot` command line: summarise and extract articles; ingest, list and search them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sys
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.app import Services
+    from ingest import Article
 
 __all__ = ["app", "main"]
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="newsbot: 读懂本地新闻 — summarise Chinese local news.",
@@ -21,6 +30,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="TOML settings file (default: $NEWSBOT_CONFIG).")
@@ -29,49 +40,60 @@ Target = Annotated[str, typer.Argument(help="A file (text dump or HTML page), - 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a readable view.")]
 
 
-class InputError(Exception):
-    """The input named on the command line cannot be read as an article."""
-
-
 def _fail(message: str) -> NoReturn:
     """Print a one-line error and exit non-zero: bad input never shows a traceback."""
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]newsbot:[/] {escape(message)}", highlight=False)
+    line = " ".join(message.split())  # driver messages carry their own line breaks
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]newsbot:[/] {escape(line)}", highlight=False)
     raise typer.Exit(1)
 
 
-def _read(target: str) -> bytes:
-    """Return the bytes of a file or stdin, refusing what cannot be an article."""
-    from ingest import MAX_BYTES
-
-    if target.startswith(("http://", "https://")):
-        raise InputError("fetching URLs is not supported yet: save the page and pass the file")
-    if target == "-":
-        data = sys.stdin.buffer.read(MAX_BYTES + 1)
-    else:
-        path = Path(target)
-        if path.is_dir():
-            raise InputError(f"{target} is a directory, not an article file")
-        try:
-            size = path.stat().st_size
-            if size > MAX_BYTES:
-                raise InputError(f"{target} is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB")
-            data = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise InputError(f"{target}: no such file") from exc
-        except OSError as exc:
-            raise InputError(f"{target}: {exc.strerror}") from exc
-    if len(data) > MAX_BYTES:
-        raise InputError(f"input is over the {MAX_BYTES // 2**20} MB limit")
-    return data
+def _settings(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        _fail(str(exc))
 
 
-def _article(target: str) -> Any:
-    from ingest import IngestError, parse
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine, turning the errors users cause (bad input, database down) into one line."""
+    from ingest import IngestError
+    from storage import StorageError
 
     try:
-        return parse(_read(target), url=None)
-    except (InputError, IngestError) as exc:
+        return asyncio.run(coro)
+    except (IngestError, StorageError) as exc:
         _fail(str(exc))
+
+
+def _with_services(settings: Settings, use: Callable[[Services], Awaitable[T]]) -> T:
+    """Open the database (migrated) and a fetcher, run `use`, close them."""
+    from bot.app import open_services
+
+    async def go() -> T:
+        async with open_services(settings) as services:
+            return await use(services)
+
+    return _run(go())
+
+
+async def _read_target(target: str, settings: Settings) -> Article:
+    """Read one article from a URL, a file or stdin."""
+    from ingest import MAX_BYTES, Fetcher, TooLargeError, parse
+    from ingest._read import fetch_article, read_file
+
+    if target.startswith(("http://", "https://")):
+        async with Fetcher(settings.fetch.to_config()) as fetcher:
+            fetched = await fetch_article(target, fetcher)
+        assert fetched.article is not None  # no validators were sent, so no 304
+        return fetched.article
+    if target == "-":
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise TooLargeError(f"input is over the {MAX_BYTES // 2**20} MB limit")
+        return parse(data)
+    article = read_file(Path(target)).article
+    assert article is not None
+    return article
 
 
 def _print_json(data: dict[str, Any]) -> None:
@@ -91,11 +113,8 @@ def summarize(
     from bot.console import render_summary
     from summarizer import summarize as run_summary
 
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        _fail(str(exc))
-    article = _article(target)
+    settings = _settings(config)
+    article = _run(_read_target(target, settings))
     summary = run_summary(article, budget=budget or settings.summary_budget)
     if as_json:
         _print_json({"article": article.to_dict(), "summary": summary.to_dict()})
@@ -104,15 +123,122 @@ def summarize(
 
 
 @app.command()
-def extract(target: Target, as_json: JsonFlag = False) -> None:
+def extract(target: Target, as_json: JsonFlag = False, config: ConfigOption = None) -> None:
     """Parse an article and show its fields, without summarising."""
     from bot.console import render_article
 
-    article = _article(target)
+    article = _run(_read_target(target, _settings(config)))
     if as_json:
         _print_json(article.to_dict())
     else:
         render_article(Console(), article)
+
+
+@app.command()
+def ingest(
+    targets: Annotated[
+        list[str] | None, typer.Argument(help="Article URLs or files to ingest instead of the sources.")
+    ] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only this configured source.")] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Keep running every source on its interval.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Fetch, summarise and store new articles: one pass, or forever with --watch."""
+    from bot.console import IngestProgress, render_tallies
+
+    settings = _settings(config)
+    if watch:
+        from bot.app import watch as run_watch
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        _run(run_watch(settings))
+        return
+    chosen = [s.to_source() for s in settings.sources if source is None or s.name == source]
+    if source is not None and not chosen:
+        _fail(f"no source named {source!r}; configured: {', '.join(s.name for s in settings.sources)}")
+    console = Console()
+
+    async def run(services: Services) -> dict[str, Any]:
+        from bot.jobs import ingest_targets
+
+        with IngestProgress(console) as progress:
+            if targets:
+                tally = await ingest_targets(
+                    targets, fetcher=services.fetcher, sessions=services.sessions, progress=progress.callback("命令行")
+                )
+                return {"命令行": tally}
+            return {s.name: await services.ingest(s, progress.callback(s.name)) for s in chosen}
+
+    render_tallies(console, _with_services(settings, run))
+
+
+@app.command()
+def sources(config: ConfigOption = None) -> None:
+    """Show the health of each source: last success, failures in a row, next run, last error."""
+    from bot.console import render_sources
+    from storage import article_count_by_source, list_sources_health
+
+    settings = _settings(config)
+
+    async def run(services: Services) -> tuple[list[Any], dict[str, int]]:
+        async with services.sessions() as session:
+            return (
+                await list_sources_health(session=session),
+                await article_count_by_source(session=session),
+            )
+
+    health, counts = _with_services(settings, run)
+    render_sources(Console(), settings.sources, health, counts, settings.zone)
+
+
+@app.command()
+def articles(
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="How many, newest first.")] = 20,
+    search: Annotated[str | None, typer.Option("--search", help="Only articles with all these words.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """List stored articles, newest first, or those matching --search."""
+    from bot.console import render_articles
+    from storage import latest_articles, search_articles
+
+    if search is not None and len(search) > 200:
+        _fail("search words are limited to 200 characters")
+
+    async def run(services: Services) -> list[Any]:
+        async with services.sessions() as session:
+            if search:
+                return await search_articles(session=session, words=search, limit=limit)
+            return await latest_articles(session=session, limit=limit)
+
+    settings = _settings(config)
+    rows = _with_services(settings, run)
+    if as_json:
+        for row in rows:
+            published = row.published_at.astimezone(settings.zone).isoformat() if row.published_at else None
+            line = {"id": row.id, "url": row.url, "title": row.title, "source": row.source_name}
+            sys.stdout.write(json.dumps(line | {"published_at": published}, ensure_ascii=False) + "\n")
+    else:
+        render_articles(Console(), rows, settings.zone)
+
+
+@app.command()
+def resummarize(config: ConfigOption = None) -> None:
+    """Recompute stored summaries made by an older summariser version."""
+    from bot.jobs import resummarize_all
+
+    count = _with_services(_settings(config), lambda services: resummarize_all(sessions=services.sessions))
+    Console().print(f"resummarised {count} articles")
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Migrate the database to the current schema (the app also does this on start)."""
+    from storage import upgrade
+
+    settings = _settings(config)
+    _run(asyncio.to_thread(upgrade, settings.database_url))
+    Console().print("database is at the current schema")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
@@ -112,6 +113,21 @@ class Settings(BaseSettings):
     summary_budget: int = Field(200, gt=0)
     sources: list[SourceSettings] = Field(default_factory=lambda: [sample_source()])
     fetch: FetchSettings = FetchSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        """Refuse a time zone the system does not know, at start-up rather than at the first digest."""
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {name!r}") from exc
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the configured time zone."""
+        return ZoneInfo(self.timezone)
 
     @field_validator("sources")
     @classmethod

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any
+
 from rich.console import Console, Group, RenderableType
+from rich.markup import escape
 from rich.panel import Panel
+from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from rich.text import Text
 
 from ingest import Article, Contact
 from summarizer import Summary
 
-__all__ = ["render_article", "render_summary"]
+if TYPE_CHECKING:
+    from bot.config import SourceSettings
+    from bot.jobs import IngestTally
+
+__all__ = [
+    "IngestProgress",
+    "render_article",
+    "render_articles",
+    "render_sources",
+    "render_summary",
+    "render_tallies",
+]
 
 
 def _list(rows: list[tuple[str, Text | str]]) -> Table:
@@ -84,3 +101,98 @@ def render_article(console: Console, article: Article) -> None:
     if article.contacts:
         parts += [_section("举报方式"), _contacts(article.contacts)]
     console.print(Panel(Group(*parts), expand=False))
+
+
+_OUTCOMES = ("new", "updated", "duplicate", "unchanged", "failed")
+
+
+class IngestProgress:
+    """A live progress line per source while articles are ingested."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("[dim]{task.completed} 篇"),
+            TextColumn("[dim]{task.fields[last]}"),
+            console=console,
+            transient=True,
+        )
+
+    def __enter__(self) -> IngestProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def callback(self, name: str) -> Callable[[str, str], None]:
+        """Return the per-article callback for one source."""
+        task = self._progress.add_task(name, total=None, last="")
+
+        def advance(url: str, outcome: str) -> None:
+            self._progress.update(task, advance=1, last=f"{outcome}: {url[-60:]}")
+
+        return advance
+
+
+def render_tallies(console: Console, tallies: Mapping[str, IngestTally]) -> None:
+    """Print new/updated/duplicate/unchanged/failed per source, then the errors."""
+    table = Table(title="ingest", title_justify="left")
+    table.add_column("source")
+    for outcome in _OUTCOMES:
+        table.add_column(outcome, justify="right", style="red" if outcome == "failed" else None)
+    for name, tally in tallies.items():
+        table.add_row(name, *(str(tally.counts[o]) for o in _OUTCOMES))
+    console.print(table)
+    errors = [e for tally in tallies.values() for e in tally.errors]
+    for error in errors[:10]:
+        console.print(f"[red]✗[/] {escape(error)}", soft_wrap=True)
+    if len(errors) > 10:
+        console.print(f"[red]… and {len(errors) - 10} more errors[/]")
+
+
+def _when(moment: datetime | None, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def render_sources(
+    console: Console,
+    configured: Sequence[SourceSettings],
+    health: Sequence[Any],
+    counts: Mapping[str, int],
+    tz: tzinfo,
+) -> None:
+    """Print each configured source with its stored health; failing ones stand out."""
+    from bot.jobs import FAILURES_BEFORE_BACKOFF
+
+    by_name = {row.name: row for row in health}
+    table = Table(title="sources", title_justify="left")
+    for column in ("source", "kind", "articles", "last success", "failures", "next run", "last error"):
+        table.add_column(column, overflow="fold")
+    for source in configured:
+        row = by_name.get(source.name)
+        failures = row.consecutive_failures if row else 0
+        style = "bold red" if failures >= FAILURES_BEFORE_BACKOFF else "yellow" if failures else ""
+        note = f"{failures} (backing off)" if failures >= FAILURES_BEFORE_BACKOFF else str(failures)
+        table.add_row(
+            source.name,
+            str(source.kind),
+            str(counts.get(source.name, 0)),
+            _when(row.last_success_at, tz) if row else "never run",
+            Text(note, style=style),
+            _when(row.next_run_at, tz) if row else "—",
+            (row.last_error or "")[:200] if row else "",
+        )
+    console.print(table)
+
+
+def render_articles(console: Console, rows: Sequence[Any], tz: tzinfo) -> None:
+    """Print stored articles one per line: id, date (in `tz`), title, source."""
+    table = Table(title="articles", title_justify="left")
+    for column in ("id", "date", "title", "source"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        when = row.published_at.astimezone(tz).strftime("%Y-%m-%d") if row.published_at else "—"
+        table.add_row(str(row.id), when, Text(row.title or "（无标题）"), Text(row.source_name or ""))
+    console.print(table)

@@ -152,10 +152,17 @@ def _page_links(source: Source, response: Response) -> Iterator[str]:
     else:
         anchors = root.iter("a")
     pattern = re.compile(source.link_pattern) if source.link_pattern is not None else None
+    site = _site(response.url)
     for anchor in anchors:
         url = _absolute(base, anchor.get("href"))
-        if url is not None and (pattern is None or pattern.search(url)):
+        if url is not None and (pattern is None or pattern.search(url)) and _site(url).endswith(site):
             yield url
+
+
+def _site(url: str) -> str:
+    """Return the host without its www., so news.x.cn counts as part of www.x.cn's site."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
 
 
 def _anchors_in(elements: Iterable[etree._Element]) -> Iterator[etree._Element]:

@@ -22,8 +22,10 @@ def looks_like_html(head: bytes) -> bool:
     return bool(_HTML.search(head[:4096]))
 
 
-def parse(data: bytes | str, *, url: str | None = None) -> Article:
+def parse(data: bytes | str, *, url: str | None = None, encoding: str | None = None) -> Article:
     """Return the article in an HTML page or a text dump (it decides which).
+
+    `encoding` is the charset the server declared (or a source's override) for bytes.
 
     Raises:
         TooLargeError: over `MAX_BYTES`.
@@ -35,7 +37,7 @@ def parse(data: bytes | str, *, url: str | None = None) -> Article:
         raise TooLargeError(f"input is {len(raw) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB")
     if not raw.strip():
         raise ParseError("input is empty")
-    text = data if isinstance(data, str) else decode_html(raw)
+    text = data if isinstance(data, str) else decode_html(raw, declared=encoding)
     if "\x00" in text:
         raise ParseError("input holds NUL characters: it is binary, not a page or text")
     if looks_like_html(raw):

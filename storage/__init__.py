@@ -29,6 +29,7 @@ from storage._repo import (
     record_source_run,
     save_fetch_state,
     save_summary,
+    schedule_source_run,
     search_articles,
     store_article,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "record_source_run",
     "save_fetch_state",
     "save_summary",
+    "schedule_source_run",
     "search_articles",
     "store_article",
     "upgrade",

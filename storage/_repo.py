@@ -36,6 +36,7 @@ __all__ = [
     "record_source_run",
     "save_fetch_state",
     "save_summary",
+    "schedule_source_run",
     "search_articles",
     "store_article",
 ]
@@ -417,15 +418,24 @@ async def record_source_run(
     error: str | None = None,
     next_run_at: datetime | None,
     ran_at: datetime | None = None,
-) -> None:
-    """Record a scheduled run of a source: a success clears the failure count, a failure adds one."""
+) -> int:
+    """Record a scheduled run of a source: a success clears the failure count, a failure adds one.
+
+    Returns the failed runs in a row now counted, for the caller's backoff.
+    """
     ran = ran_at or _now()
     values: dict[str, Any] = {"last_run_at": ran, "next_run_at": next_run_at}
     if ok:
         values |= {"consecutive_failures": 0, "last_success_at": ran, "last_error": None}
     else:
         values |= {"consecutive_failures": Source.consecutive_failures + 1, "last_error": error}
-    await session.execute(update(Source).where(Source.id == source_id).values(values))
+    stmt = update(Source).where(Source.id == source_id).values(values).returning(Source.consecutive_failures)
+    return (await session.execute(stmt)).scalar_one()
+
+
+async def schedule_source_run(*, session: AsyncSession, source_id: int, next_run_at: datetime) -> None:
+    """Record when the scheduler will run a source next (after a backoff, say)."""
+    await session.execute(update(Source).where(Source.id == source_id).values(next_run_at=next_run_at))
 
 
 async def list_sources_health(*, session: AsyncSession) -> list[Source]:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-# The local HTTP server the fetch, discovery and ingest tests talk to.
-pytest_plugins = ["tests.pageserver"]
+# The local HTTP server the fetch, discovery and ingest tests talk to, and the databases.
+pytest_plugins = ["tests.pageserver", "tests.databases"]
 
 DATA = Path(__file__).parent / "data"
 # Sample articles ship inside the package (the offline default source reads them too).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from tests.pageserver import PageServer
 
 SAMPLES = Path(__file__).parents[2] / "ingest" / "samples"
 SEED = str(SAMPLES / "jingzhou-2023-07-13.txt")
@@ -58,12 +60,15 @@ def _bad_inputs(tmp: Path) -> dict[str, str]:
         "huge": str(huge),
         "directory": str(tmp),
         "missing": str(tmp / "nope.txt"),
-        "url": "https://example.com/a.html",
+        "refused": "http://127.0.0.1:9/a.html",  # the discard port: nothing listens
     }
 
 
-@pytest.mark.parametrize("case", ["empty", "binary", "huge", "directory", "missing", "url"])
-def test_bad_input_gets_one_line_and_non_zero_exit(tmp_path: Path, case: str) -> None:
+@pytest.mark.parametrize("case", ["empty", "binary", "huge", "directory", "missing", "refused"])
+def test_bad_input_gets_one_line_and_non_zero_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    monkeypatch.setenv("NEWSBOT_FETCH__RETRIES", "0")
     target = _bad_inputs(tmp_path)[case]
     result = runner.invoke(app, ["summarize", target])
     assert result.exit_code == 1
@@ -100,3 +105,60 @@ def test_summarize_an_html_page() -> None:
     assert data["article"]["title"]
     assert data["article"]["paragraphs"]
     assert data["summary"]["key_sentences"]
+
+
+@pytest.mark.asyncio
+async def test_summarize_a_url(page_server: PageServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_FETCH__DELAY", "0")
+    # The command runs its own event loop: off this one, where the page server answers.
+    args = ["summarize", page_server.url("/pages/cnr-gbk.html"), "--json"]
+    result = await asyncio.to_thread(runner.invoke, app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["article"]["url"] == page_server.url("/pages/cnr-gbk.html")
+    assert "军队装备试验鉴定规定" in data["summary"]["facts"]["documents"][0]
+
+
+def test_ingest_list_search_and_health(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'n.db'}")
+    first = runner.invoke(app, ["ingest"])  # the bundled sample source
+    assert first.exit_code == 0, first.output
+    assert "示例" in first.output
+    again = runner.invoke(app, ["ingest", "--source", "示例"])
+    assert again.exit_code == 0, again.output
+    listed = runner.invoke(app, ["articles", "--json", "--limit", "50"])
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert len(rows) == len(list(SAMPLES.glob("*.txt"))) + len(list(SAMPLES.glob("*.html")))
+    assert {"id", "url", "title", "source", "published_at"} <= set(rows[0])
+    found = runner.invoke(app, ["articles", "--search", "流域治理", "--json"])
+    assert [json.loads(line)["title"] for line in found.stdout.splitlines()] == ["中共荆州市委六届六次全体会议举行"]
+    health = runner.invoke(app, ["sources"])
+    assert health.exit_code == 0
+    assert "示例" in health.output
+
+
+def test_ingest_files_and_unknown_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'n.db'}")
+    result = runner.invoke(app, ["ingest", SEED, SEED])
+    assert result.exit_code == 0, result.output
+    assert "命令行" in result.output
+    unknown = runner.invoke(app, ["ingest", "--source", "nope"])
+    assert unknown.exit_code == 1
+    assert "no source named 'nope'" in unknown.output
+
+
+def test_db_upgrade_and_resummarize(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'n.db'}")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(app, ["ingest", SEED]).exit_code == 0
+    result = runner.invoke(app, ["resummarize"])
+    assert result.exit_code == 0
+    assert "resummarised 0 articles" in result.output  # all current
+
+
+def test_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
+    result = runner.invoke(app, ["articles"])
+    assert result.exit_code == 1
+    assert result.output.startswith("newsbot:")
+    assert len(result.output.strip().splitlines()) == 1

@@ -1,4 +1,4 @@
-"""Fixtures: every storage test runs on SQLite (a temp file) and on PostgreSQL (a schema of its own).
+"""Database fixtures: tests using them run on SQLite (a temp file) and on PostgreSQL (a schema of its own).
 
 PostgreSQL comes from $NEWSBOT_TEST_POSTGRES_URL, by default postgres@127.0.0.1:5432/test; when it
 cannot be reached the PostgreSQL variants are skipped, with the reason.

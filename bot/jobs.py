@@ -1,0 +1,258 @@
+"""Ingestion: discover → fetch → parse → summarise → store, one source at a time.
+
+Articles are summarised here, at ingest time, so no user request ever waits for the summariser.
+Each article is stored in its own transaction: one bad page costs that page, not the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ingest import Article, Fetcher, IngestError, Source, SourceKind, discover, simhash
+from ingest._read import Fetched, fetch_article, is_file_url
+from storage import (
+    StorageError,
+    StoreOutcome,
+    articles_needing_summary,
+    ensure_source,
+    get_fetch_state,
+    record_source_run,
+    save_fetch_state,
+    save_summary,
+    schedule_source_run,
+    store_article,
+)
+from summarizer import VERSION, summarize
+
+__all__ = [
+    "FAILED",
+    "IngestTally",
+    "backoff_interval",
+    "ingest_source",
+    "ingest_targets",
+    "ingest_urls",
+    "resummarize_all",
+]
+
+logger = logging.getLogger(__name__)
+
+FAILED = "failed"
+# Reposts with a credit or editor line added land within 6 of 64 SimHash bits.
+NEAR_DUPLICATE_BITS = 6
+# After this many failed runs in a row a source is tried less often (and `newsbot sources` says so).
+FAILURES_BEFORE_BACKOFF = 10
+_MAX_BACKOFF = 16  # times the configured interval
+
+Progress = Callable[[str, str], None]  # (url, outcome) after each article
+
+
+@dataclass(slots=True)
+class IngestTally:
+    """What one run did: a count per outcome (new, updated, duplicate, unchanged, failed)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    next_in: timedelta | None = None  # when the source should run again (longer while it fails)
+
+    def add(self, outcome: str, error: str | None = None) -> None:
+        """Count one article's outcome, keeping its error message."""
+        self.counts[outcome] += 1
+        if error:
+            self.errors.append(error)
+
+    def merge(self, other: IngestTally) -> None:
+        """Add another run's counts and errors to this one."""
+        self.counts.update(other.counts)
+        self.errors.extend(other.errors)
+
+    @property
+    def total(self) -> int:
+        """Return how many articles (or listings) the run looked at."""
+        return sum(self.counts.values())
+
+
+def backoff_interval(interval: timedelta, consecutive_failures: int) -> timedelta:
+    """Return how long to wait before the next run of a source that keeps failing."""
+    if consecutive_failures < FAILURES_BEFORE_BACKOFF:
+        return interval
+    return interval * min(2 ** (consecutive_failures - FAILURES_BEFORE_BACKOFF + 1), _MAX_BACKOFF)
+
+
+def _with_contacts(article: Article, source: Source) -> Article:
+    """Add the source's configured hotlines to those the page prints (sites often print none)."""
+    if not source.contacts:
+        return article
+    extra = [c for c in source.contacts if c not in article.contacts]
+    return replace(article, contacts=[*article.contacts, *extra])
+
+
+async def _store(
+    session: AsyncSession, *, source_id: int, fetched: Fetched, article: Article
+) -> StoreOutcome:
+    # The summariser is CPU-bound for a few milliseconds: keep the event loop answering meanwhile.
+    summary = await asyncio.to_thread(summarize, article)
+    result = await store_article(
+        session=session,
+        source_id=source_id,
+        article=article,
+        raw_html=fetched.raw,
+        simhash=simhash(article.text),
+        summary=summary,
+        fetched_at=datetime.now(UTC),
+        near_duplicate_bits=NEAR_DUPLICATE_BITS,
+    )
+    return result.outcome
+
+
+async def _ingest_one(
+    url: str,
+    source: Source,
+    source_id: int,
+    *,
+    fetcher: Fetcher,
+    sessions: async_sessionmaker[AsyncSession],
+) -> tuple[str, str | None]:
+    """Read and store one article; return its outcome and, when it failed, why."""
+    remote = not is_file_url(url)
+    etag = last_modified = None
+    if remote:
+        async with sessions() as session:
+            state = await get_fetch_state(session=session, url=url)
+        if state is not None:
+            etag, last_modified = state.etag, state.last_modified
+    try:
+        fetched = await fetch_article(
+            url, fetcher, encoding=source.encoding, etag=etag, last_modified=last_modified
+        )
+    except IngestError as exc:
+        if remote:
+            async with sessions.begin() as session:
+                status = getattr(exc, "status", None)
+                await save_fetch_state(
+                    session=session, url=url, etag=None, last_modified=None, status=status, error=str(exc)
+                )
+        return FAILED, str(exc)
+    async with sessions.begin() as session:
+        outcome: str = StoreOutcome.UNCHANGED
+        if fetched.article is not None:
+            article = _with_contacts(fetched.article, source)
+            outcome = await _store(session, source_id=source_id, fetched=fetched, article=article)
+        if remote:
+            await save_fetch_state(
+                session=session,
+                url=url,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                status=fetched.status,
+                error=None,
+            )
+    return outcome, None
+
+
+async def ingest_urls(
+    urls: Sequence[str],
+    source: Source,
+    source_id: int,
+    *,
+    fetcher: Fetcher,
+    sessions: async_sessionmaker[AsyncSession],
+    progress: Progress | None = None,
+) -> IngestTally:
+    """Ingest the given article URLs (``file://`` included) on behalf of one source."""
+    tally = IngestTally()
+    for url in urls:
+        try:
+            outcome, error = await _ingest_one(url, source, source_id, fetcher=fetcher, sessions=sessions)
+        except StorageError:
+            raise  # the database is down: every other article would fail the same way
+        except Exception as exc:  # one broken page must not end the run
+            logger.exception("ingesting %s failed", url)
+            outcome, error = FAILED, f"{url}: {type(exc).__name__}: {exc}"
+        tally.add(outcome, error)
+        if progress is not None:
+            progress(url, outcome)
+    return tally
+
+
+async def ingest_source(
+    source: Source,
+    *,
+    fetcher: Fetcher,
+    sessions: async_sessionmaker[AsyncSession],
+    limit: int = 100,
+    progress: Progress | None = None,
+) -> IngestTally:
+    """Run one pass over a source: list its articles, ingest each, record the source's health."""
+    async with sessions.begin() as session:
+        source_id = await ensure_source(session=session, name=source.name, kind=source.kind, url=source.url)
+    try:
+        urls = await discover(source, fetcher, limit=limit)
+    except IngestError as exc:
+        tally = IngestTally()
+        tally.add(FAILED, f"{source.name}: {exc}")
+        tally.next_in = await _record(sessions, source, source_id, ok=False, error=str(exc))
+        return tally
+    tally = await ingest_urls(urls, source, source_id, fetcher=fetcher, sessions=sessions, progress=progress)
+    # A run that read nothing at all failed, even though the listing worked.
+    ok = not urls or tally.counts[FAILED] < len(urls)
+    tally.next_in = await _record(sessions, source, source_id, ok=ok, error=None if ok else tally.errors[-1])
+    return tally
+
+
+async def _record(
+    sessions: async_sessionmaker[AsyncSession], source: Source, source_id: int, *, ok: bool, error: str | None
+) -> timedelta:
+    """Record the run's result and when the source runs next; return that delay."""
+    async with sessions.begin() as session:
+        failures = await record_source_run(
+            session=session, source_id=source_id, ok=ok, error=error, next_run_at=None
+        )
+        delay = backoff_interval(source.interval, failures)
+        await schedule_source_run(session=session, source_id=source_id, next_run_at=datetime.now(UTC) + delay)
+    if failures >= FAILURES_BEFORE_BACKOFF:
+        logger.warning("source %s failed %d runs in a row; next try in %s", source.name, failures, delay)
+    return delay
+
+
+# Articles named on the command line are stored under this source.
+COMMAND_LINE = "命令行"
+
+
+async def ingest_targets(
+    targets: Sequence[str],
+    *,
+    fetcher: Fetcher,
+    sessions: async_sessionmaker[AsyncSession],
+    progress: Progress | None = None,
+) -> IngestTally:
+    """Ingest article URLs and files named by a person rather than listed by a source."""
+    urls = [t if t.startswith(("http://", "https://")) else Path(t).resolve().as_uri() for t in targets]
+    source = Source(name=COMMAND_LINE, kind=SourceKind.DIR, url=str(Path.cwd()))
+    async with sessions.begin() as session:
+        source_id = await ensure_source(session=session, name=source.name, kind="manual", url="")
+    return await ingest_urls(urls, source, source_id, fetcher=fetcher, sessions=sessions, progress=progress)
+
+
+async def resummarize_all(*, sessions: async_sessionmaker[AsyncSession], batch: int = 100) -> int:
+    """Recompute every stored summary an older summariser version made; return how many."""
+    done = 0
+    after = 0
+    while True:
+        async with sessions() as session:
+            stale = await articles_needing_summary(session=session, version=VERSION, limit=batch, after_id=after)
+        if not stale:
+            return done
+        for record in stale:
+            summary = await asyncio.to_thread(summarize, record)
+            async with sessions.begin() as session:
+                await save_summary(session=session, article_id=record.id, summary=summary)
+            done += 1
+        after = stale[-1].id

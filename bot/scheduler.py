@@ -1,0 +1,59 @@
+"""Run each source on its own interval with APScheduler: never two runs of one source at once,
+missed runs coalesced into one, and a source that keeps failing tried less often."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.jobs import IngestTally
+from ingest import Source
+
+__all__ = ["job_id", "schedule_sources"]
+
+logger = logging.getLogger(__name__)
+
+RunSource = Callable[[Source], Awaitable[IngestTally]]
+
+
+def job_id(source: Source) -> str:
+    """Return the job id of a source's ingest run (names are unique in the config)."""
+    return f"ingest:{source.name}"
+
+
+def _trigger(every: timedelta, start: datetime | None = None) -> IntervalTrigger:
+    return IntervalTrigger(seconds=every.total_seconds(), start_date=start, timezone=UTC)
+
+
+def schedule_sources(scheduler: AsyncIOScheduler, sources: Sequence[Source], run: RunSource) -> None:
+    """Add one interval job per source, the first run due now."""
+    for source in sources:
+
+        async def job(source: Source = source) -> None:
+            try:
+                tally = await run(source)
+            except Exception:  # the database may be down: log it, the next run tries again
+                logger.exception("ingest run of %s failed", source.name)
+                return
+            logger.info("ingest %s: %s", source.name, dict(tally.counts))
+            current = scheduler.get_job(job_id(source))
+            wanted = tally.next_in or source.interval
+            if current is not None and current.trigger.interval != wanted:
+                # Backing off (or recovering): runs move to the new spacing from now on.
+                scheduler.reschedule_job(job_id(source), trigger=_trigger(wanted, datetime.now(UTC) + wanted))
+
+        scheduler.add_job(
+            job,
+            trigger=_trigger(source.interval),
+            id=job_id(source),
+            name=f"ingest {source.name}",
+            max_instances=1,  # a slow run is never overlapped by the next
+            coalesce=True,  # after a pause, one catch-up run rather than a burst
+            misfire_grace_time=max(1, int(source.interval.total_seconds())),
+            next_run_time=datetime.now(UTC),
+            replace_existing=True,
+        )

@@ -1,0 +1,193 @@
+"""The ingest pipeline end to end: a local news site over HTTP into SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.jobs import FAILED, backoff_interval, ingest_source, ingest_targets, ingest_urls, resummarize_all
+from ingest import Contact, FetchConfig, Fetcher, Source, SourceKind
+from storage import (
+    ensure_source,
+    get_fetch_state,
+    latest_articles,
+    list_sources_health,
+    make_sessionmaker,
+    save_summary,
+    search_articles,
+)
+from summarizer import VERSION, summarize
+from tests.pageserver import SAMPLES, PageServer
+
+FAST = FetchConfig(connect_timeout=1, read_timeout=2, total_timeout=5, retries=0, delay=0, trust_env=False)
+
+
+@pytest_asyncio.fixture
+async def fetcher() -> AsyncIterator[Fetcher]:
+    async with Fetcher(FAST) as fetcher:
+        yield fetcher
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+def listpage(server: PageServer, **extra: object) -> Source:
+    return Source(
+        name="清河新闻网",
+        kind=SourceKind.LISTPAGE,
+        url=server.url("/list.html"),
+        link_pattern=r"/pages/[\w-]+\.html$",
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.asyncio
+async def test_listpage_run_stores_summarised_articles_once(
+    page_server: PageServer, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    source = listpage(page_server)
+    first = await ingest_source(source, fetcher=fetcher, sessions=sessions)
+    assert first.counts["new"] == 3  # county (GBK, no label), yunnan, cnr; links deduplicated
+    assert first.errors == [f"HTTP 404: {page_server.url('/pages/about-us.html')}"]
+    again = await ingest_source(source, fetcher=fetcher, sessions=sessions)
+    assert again.counts["unchanged"] == 3  # the text is the same: nothing written
+    assert again.counts["new"] == 0
+    async with sessions() as session:
+        stored = await latest_articles(session=session, limit=10)
+        found = await search_articles(session=session, words="汛期安全", limit=10)
+    assert len(stored) == 3
+    assert all(row.summary is not None and row.summary.version == VERSION for row in stored)
+    assert [row.title for row in found] == ["清河县召开汛期安全生产工作会议"]
+
+
+@pytest.mark.asyncio
+async def test_feed_entries_are_fetched_as_pages(
+    page_server: PageServer, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    source = Source(name="feed", kind=SourceKind.RSS, url=page_server.url("/feed.rss"))
+    tally = await ingest_source(source, fetcher=fetcher, sessions=sessions)
+    assert tally.counts["new"] >= 2
+    assert page_server.hits["/pages/yunnan-daily.html"] == 1  # the page, not the feed's summary
+
+
+@pytest.mark.asyncio
+async def test_conditional_get_sends_the_stored_validators(
+    page_server: PageServer, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    source = Source(name="cached", kind=SourceKind.PAGE, url=page_server.url("/cached"))
+    assert (await ingest_source(source, fetcher=fetcher, sessions=sessions)).counts["new"] == 1
+    assert (await ingest_source(source, fetcher=fetcher, sessions=sessions)).counts["unchanged"] == 1
+    second = [hit for hit in page_server.log if hit.path == "/cached"][1]
+    assert second.headers.get("If-None-Match") == '"v1"'
+    async with sessions() as session:
+        state = await get_fetch_state(session=session, url=page_server.url("/cached"))
+    assert state is not None
+    assert state.last_status == 304
+
+
+@pytest.mark.asyncio
+async def test_a_repost_under_another_url_is_a_duplicate(
+    page_server: PageServer, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    urls = [page_server.url("/pages/yunnan-daily.html"), page_server.url("/pages/yunnan-daily-nocharset.html")]
+    source = Source(name="two", kind=SourceKind.PAGE, url=urls[0])
+    async with sessions.begin() as session:
+        source_id = await ensure_source(session=session, name="two", kind="page", url=urls[0])
+    tally = await ingest_urls(urls, source, source_id, fetcher=fetcher, sessions=sessions)
+    assert (tally.counts["new"], tally.counts["duplicate"]) == (1, 1)
+    async with sessions() as session:
+        assert len(await latest_articles(session=session)) == 1  # listed once
+
+
+@pytest.mark.asyncio
+async def test_broken_pages_fail_alone(
+    page_server: PageServer, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    urls = [
+        page_server.url("/garbage"),
+        page_server.url("/loop/a"),
+        page_server.url("/flaky?failures=5"),
+        page_server.url("/pages/cnr-gbk.html"),
+    ]
+    source = Source(name="mixed", kind=SourceKind.PAGE, url=urls[-1])
+    async with sessions.begin() as session:
+        source_id = await ensure_source(session=session, name="mixed", kind="page", url=urls[-1])
+    seen: list[str] = []
+    tally = await ingest_urls(
+        urls, source, source_id, fetcher=fetcher, sessions=sessions, progress=lambda _url, outcome: seen.append(outcome)
+    )
+    assert tally.counts[FAILED] == 3
+    assert tally.counts["new"] == 1
+    assert seen == [FAILED, FAILED, FAILED, "new"]
+    assert any("HTTP 500" in error for error in tally.errors)
+    async with sessions() as session:
+        state = await get_fetch_state(session=session, url=page_server.url("/flaky?failures=5"))
+    assert state is not None
+    assert state.last_status == 500
+
+
+@pytest.mark.asyncio
+async def test_failing_source_is_counted_and_backs_off(
+    page_server: PageServer, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    source = Source(name="not-a-feed", kind=SourceKind.RSS, url=page_server.url("/garbage"))
+    for _ in range(10):
+        tally = await ingest_source(source, fetcher=fetcher, sessions=sessions)
+        assert tally.counts[FAILED] == 1
+    assert tally.next_in == source.interval * 2
+    async with sessions() as session:
+        (health,) = await list_sources_health(session=session)
+    assert health.consecutive_failures == 10
+    assert health.last_error
+
+
+def test_backoff_grows_then_caps() -> None:
+    every = timedelta(minutes=30)
+    assert backoff_interval(every, 0) == every
+    assert backoff_interval(every, 9) == every
+    assert backoff_interval(every, 10) == every * 2
+    assert backoff_interval(every, 12) == every * 8
+    assert backoff_interval(every, 100) == every * 16
+
+
+@pytest.mark.asyncio
+async def test_configured_contacts_join_the_page_ones(
+    page_server: PageServer, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    hotline = Contact.of("违法和不良信息举报", "0312-1234567")
+    source = Source(name="p", kind=SourceKind.PAGE, url=page_server.url("/pages/cnr-gbk.html"), contacts=(hotline,))
+    await ingest_source(source, fetcher=fetcher, sessions=sessions)
+    async with sessions() as session:
+        (row,) = await latest_articles(session=session)
+    assert {"label": "违法和不良信息举报", "value": "0312-1234567", "kind": "phone"} in row.contacts
+
+
+@pytest.mark.asyncio
+async def test_files_named_on_the_command_line(
+    fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    seed = str(SAMPLES / "jingzhou-2023-07-13.txt")
+    tally = await ingest_targets([seed, "/no/such/file.txt"], fetcher=fetcher, sessions=sessions)
+    assert (tally.counts["new"], tally.counts[FAILED]) == (1, 1)
+    assert "no such file" in tally.errors[0]
+
+
+@pytest.mark.asyncio
+async def test_resummarize_recomputes_old_versions(
+    fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await ingest_targets([str(SAMPLES / "jingzhou-2023-07-13.txt")], fetcher=fetcher, sessions=sessions)
+    async with sessions() as session:
+        (row,) = await latest_articles(session=session)
+    old = summarize(row)
+    async with sessions.begin() as session:
+        await save_summary(session=session, article_id=row.id, summary=replace(old, version="0"))
+    assert await resummarize_all(sessions=sessions) == 1
+    assert await resummarize_all(sessions=sessions) == 0
