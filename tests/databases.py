@@ -1,7 +1,8 @@
 """Database fixtures: tests using them run on SQLite (a temp file) and on PostgreSQL (a schema of its own).
 
 PostgreSQL comes from $NEWSBOT_TEST_POSTGRES_URL, by default postgres@127.0.0.1:5432/test; when it
-cannot be reached the PostgreSQL variants are skipped, with the reason.
+cannot be reached the PostgreSQL variants are skipped, with the reason (or fail, when
+$NEWSBOT_REQUIRE_POSTGRES is set, as .ci/run does).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'newsbot.db'}"
         return
     if (problem := _postgres_problem()) is not None:
+        if os.environ.get("NEWSBOT_REQUIRE_POSTGRES"):
+            pytest.fail(problem)  # CI promised a server: a skip would hide that nothing ran
         pytest.skip(problem)
     url = make_url(POSTGRES_URL)
     schema = f"test_{uuid.uuid4().hex}"
