@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -130,7 +131,12 @@ async def _ingest_one(
             etag, last_modified = state.etag, state.last_modified
     try:
         fetched = await fetch_article(
-            url, fetcher, encoding=source.encoding, etag=etag, last_modified=last_modified
+            url,
+            fetcher,
+            encoding=source.encoding,
+            etag=etag,
+            last_modified=last_modified,
+            tz=ZoneInfo(source.timezone),
         )
     except IngestError as exc:
         if remote:

@@ -21,7 +21,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from urllib.parse import urljoin
 
 import lxml.html
@@ -155,7 +155,7 @@ class _Page:
     doc_title: str = ""
 
 
-def extract_html(html: str, *, url: str | None = None) -> Article:
+def extract_html(html: str, *, url: str | None = None, tz: tzinfo = SHANGHAI) -> Article:
     """Return the article in a news page's HTML.
 
     Raises:
@@ -195,7 +195,7 @@ def extract_html(html: str, *, url: str | None = None) -> Article:
         paragraphs=paragraphs,
         url=url,
         source=find_source(header) or find_source(footer) or _meta_source(page),
-        published_at=_published_at(page, [header, above, _text(body.datelines)], url),
+        published_at=_published_at(page, [header, above, _text(body.datelines)], url, tz),
         authors=find_authors(header) or find_authors(edges) or _closing_names(closing) or _ld_authors(page),
         editor=find_editor(footer) or find_editor(paragraphs[-1]) or find_editor(header),
         contacts=find_contacts(outside),
@@ -526,37 +526,40 @@ def _strip_site(title: str) -> str:
 # ── metadata ────────────────────────────────────────────────────────────────────────────
 
 
-def _published_at(page: _Page, texts: list[str], url: str | None) -> datetime | None:
-    """Return the publication time: meta tags, JSON-LD, the text by the headline, the URL."""
+def _published_at(page: _Page, texts: list[str], url: str | None, tz: tzinfo) -> datetime | None:
+    """Return the publication time: meta tags, JSON-LD, the text by the headline, the URL.
+
+    Times the page gives without an offset are read in `tz`.
+    """
     values = [page.meta[key] for key in _DATE_META if key in page.meta]
     values += [str(o["datePublished"]) for o in page.ld if o.get("datePublished")]
     for value in values:
-        when = _parse_when(value)
+        when = _parse_when(value, tz)
         if when is not None:
             return when
     for text in texts:
-        when = find_date(text, SHANGHAI)
+        when = find_date(text, tz)
         if when is not None:
             return when
     if url:
         match = _URL_DATE.search(url)
         if match:
             try:
-                return datetime(*(int(g) for g in match.groups()), tzinfo=SHANGHAI)
+                return datetime(*(int(g) for g in match.groups()), tzinfo=tz)
             except ValueError:
                 pass
     return None
 
 
-def _parse_when(value: str) -> datetime | None:
-    """Return an aware datetime from an ISO value or a written date; Shanghai if zoneless."""
+def _parse_when(value: str, tz: tzinfo) -> datetime | None:
+    """Return an aware datetime from an ISO value or a written date; in `tz` if zoneless."""
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
-        return find_date(value, SHANGHAI)
+        return find_date(value, tz)
     if when.tzinfo is None:
-        return when.replace(tzinfo=SHANGHAI)
-    return when.astimezone(SHANGHAI)
+        return when.replace(tzinfo=tz)
+    return when.astimezone(tz)
 
 
 def _meta_source(page: _Page) -> str | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import tzinfo
 
 from ingest._article import Article
 from ingest._decode import decode_html
+from ingest._fields import SHANGHAI
 from ingest._html import extract_html
 from ingest._textdump import parse_text_dump
 from ingest.errors import ParseError, TooLargeError
@@ -22,10 +24,13 @@ def looks_like_html(head: bytes) -> bool:
     return bool(_HTML.search(head[:4096]))
 
 
-def parse(data: bytes | str, *, url: str | None = None, encoding: str | None = None) -> Article:
+def parse(
+    data: bytes | str, *, url: str | None = None, encoding: str | None = None, tz: tzinfo = SHANGHAI
+) -> Article:
     """Return the article in an HTML page or a text dump (it decides which).
 
-    `encoding` is the charset the server declared (or a source's override) for bytes.
+    `encoding` is the charset the server declared (or a source's override) for bytes; dates the
+    page prints without an offset are read in `tz`.
 
     Raises:
         TooLargeError: over `MAX_BYTES`.
@@ -41,5 +46,5 @@ def parse(data: bytes | str, *, url: str | None = None, encoding: str | None = N
     if "\x00" in text:
         raise ParseError("input holds NUL characters: it is binary, not a page or text")
     if looks_like_html(raw):
-        return extract_html(text, url=url)
-    return parse_text_dump(text, url=url)
+        return extract_html(text, url=url, tz=tz)
+    return parse_text_dump(text, url=url, tz=tz)

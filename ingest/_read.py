@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -10,6 +11,7 @@ from urllib.request import url2pathname
 from ingest._article import Article
 from ingest._discover import canonical_url
 from ingest._fetch import Fetcher
+from ingest._fields import SHANGHAI
 from ingest._parse import MAX_BYTES, parse
 from ingest.errors import ParseError, TooLargeError
 
@@ -33,7 +35,7 @@ def is_file_url(url: str) -> bool:
     return urlsplit(url).scheme == "file"
 
 
-def read_file(path: Path, *, encoding: str | None = None) -> Fetched:
+def read_file(path: Path, *, encoding: str | None = None, tz: tzinfo = SHANGHAI) -> Fetched:
     """Read and parse a saved page or text dump.
 
     Raises:
@@ -52,7 +54,7 @@ def read_file(path: Path, *, encoding: str | None = None) -> Fetched:
     except OSError as exc:
         raise ParseError(f"{path}: {exc.strerror}") from exc
     url = path.resolve().as_uri()
-    return Fetched(url, parse(raw, url=url, encoding=encoding), raw)
+    return Fetched(url, parse(raw, url=url, encoding=encoding, tz=tz), raw)
 
 
 def file_path(url: str) -> Path:
@@ -67,6 +69,7 @@ async def fetch_article(
     encoding: str | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
+    tz: tzinfo = SHANGHAI,
 ) -> Fetched:
     """Fetch and parse the article at `url`; `encoding` overrides the charset the server declares.
 
@@ -75,10 +78,10 @@ async def fetch_article(
         DecodeError, ParseError: it holds no article.
     """
     if is_file_url(url):
-        return read_file(file_path(url), encoding=encoding)
+        return read_file(file_path(url), encoding=encoding, tz=tz)
     response = await fetcher.fetch(url, etag=etag, last_modified=last_modified)
     final = canonical_url(response.url)
     if response.not_modified:
         return Fetched(final, None, b"", response.status, etag, last_modified)
-    article = parse(response.content, url=final, encoding=encoding or response.charset)
+    article = parse(response.content, url=final, encoding=encoding or response.charset, tz=tz)
     return Fetched(final, article, response.content, response.status, response.etag, response.last_modified)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -191,3 +192,18 @@ async def test_resummarize_recomputes_old_versions(
         await save_summary(session=session, article_id=row.id, summary=replace(old, version="0"))
     assert await resummarize_all(sessions=sessions) == 1
     assert await resummarize_all(sessions=sessions) == 0
+
+
+@pytest.mark.asyncio
+async def test_source_time_zone_reads_zoneless_dates(
+    fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    (tmp_path / "a.txt").write_text(
+        "乌鲁木齐召开会议\n来源：天山网 2024-06-03 10:00\n会议强调，要抓好安全生产。\n", encoding="utf-8"
+    )
+    source = Source(name="urumqi", kind=SourceKind.DIR, url=str(tmp_path), timezone="Asia/Urumqi")
+    await ingest_source(source, fetcher=fetcher, sessions=sessions)
+    async with sessions() as session:
+        (row,) = await latest_articles(session=session)
+    assert row.published_at is not None
+    assert row.published_at.isoformat() == "2024-06-03T04:00:00+00:00"  # 10:00 at UTC+6
