@@ -22,6 +22,7 @@ from ingest._read import Fetched, fetch_article, is_file_url
 from storage import (
     StorageError,
     StoreOutcome,
+    StoreResult,
     articles_needing_summary,
     ensure_source,
     get_fetch_state,
@@ -37,6 +38,7 @@ __all__ = [
     "FAILED",
     "IngestTally",
     "backoff_interval",
+    "ingest_page",
     "ingest_source",
     "ingest_targets",
     "ingest_urls",
@@ -53,6 +55,13 @@ FAILURES_BEFORE_BACKOFF = 10
 _MAX_BACKOFF = 16  # times the configured interval
 
 Progress = Callable[[str, str], None]  # (url, outcome) after each article
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    outcome: str
+    error: str | None = None
+    article_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -95,9 +104,7 @@ def _with_contacts(article: Article, source: Source) -> Article:
     return replace(article, contacts=[*article.contacts, *extra])
 
 
-async def _store(
-    session: AsyncSession, *, source_id: int, fetched: Fetched, article: Article
-) -> StoreOutcome:
+async def _store(session: AsyncSession, *, source_id: int, fetched: Fetched, article: Article) -> StoreResult:
     # The summariser is CPU-bound for a few milliseconds: keep the event loop answering meanwhile.
     summary = await asyncio.to_thread(summarize, article)
     result = await store_article(
@@ -110,7 +117,7 @@ async def _store(
         fetched_at=datetime.now(UTC),
         near_duplicate_bits=NEAR_DUPLICATE_BITS,
     )
-    return result.outcome
+    return result
 
 
 async def _ingest_one(
@@ -120,8 +127,8 @@ async def _ingest_one(
     *,
     fetcher: Fetcher,
     sessions: async_sessionmaker[AsyncSession],
-) -> tuple[str, str | None]:
-    """Read and store one article; return its outcome and, when it failed, why."""
+) -> _Outcome:
+    """Read and store one article; return what happened."""
     remote = not is_file_url(url)
     etag = last_modified = None
     if remote:
@@ -145,12 +152,13 @@ async def _ingest_one(
                 await save_fetch_state(
                     session=session, url=url, etag=None, last_modified=None, status=status, error=str(exc)
                 )
-        return FAILED, str(exc)
+        return _Outcome(FAILED, str(exc))
     async with sessions.begin() as session:
-        outcome: str = StoreOutcome.UNCHANGED
+        outcome = _Outcome(StoreOutcome.UNCHANGED)
         if fetched.article is not None:
             article = _with_contacts(fetched.article, source)
-            outcome = await _store(session, source_id=source_id, fetched=fetched, article=article)
+            stored = await _store(session, source_id=source_id, fetched=fetched, article=article)
+            outcome = _Outcome(stored.outcome, article_id=stored.article_id)
         if remote:
             await save_fetch_state(
                 session=session,
@@ -160,7 +168,7 @@ async def _ingest_one(
                 status=fetched.status,
                 error=None,
             )
-    return outcome, None
+    return outcome
 
 
 async def ingest_urls(
@@ -175,17 +183,33 @@ async def ingest_urls(
     """Ingest the given article URLs (``file://`` included) on behalf of one source."""
     tally = IngestTally()
     for url in urls:
-        try:
-            outcome, error = await _ingest_one(url, source, source_id, fetcher=fetcher, sessions=sessions)
-        except StorageError:
-            raise  # the database is down: every other article would fail the same way
-        except Exception as exc:  # one broken page must not end the run
-            logger.exception("ingesting %s failed", url)
-            outcome, error = FAILED, f"{url}: {type(exc).__name__}: {exc}"
-        tally.add(outcome, error)
+        result = await _ingest_guarded(url, source, source_id, fetcher=fetcher, sessions=sessions)
+        tally.add(result.outcome, result.error)
         if progress is not None:
-            progress(url, outcome)
+            progress(url, result.outcome)
     return tally
+
+
+async def _ingest_guarded(
+    url: str, source: Source, source_id: int, *, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> _Outcome:
+    try:
+        return await _ingest_one(url, source, source_id, fetcher=fetcher, sessions=sessions)
+    except StorageError:
+        raise  # the database is down: every other article would fail the same way
+    except Exception as exc:  # one broken page must not end the run
+        logger.exception("ingesting %s failed", url)
+        return _Outcome(FAILED, f"{url}: {type(exc).__name__}: {exc}")
+
+
+async def ingest_page(
+    url: str, source: Source, *, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> tuple[str | None, int | None]:
+    """Ingest one page of a source now (a user asked for it); return (error, article id)."""
+    async with sessions.begin() as session:
+        source_id = await ensure_source(session=session, name=source.name, kind=source.kind, url=source.url)
+    result = await _ingest_guarded(url, source, source_id, fetcher=fetcher, sessions=sessions)
+    return result.error, result.article_id
 
 
 async def ingest_source(
@@ -218,9 +242,7 @@ async def _record(
 ) -> timedelta:
     """Record the run's result and when the source runs next; return that delay."""
     async with sessions.begin() as session:
-        failures = await record_source_run(
-            session=session, source_id=source_id, ok=ok, error=error, next_run_at=None
-        )
+        failures = await record_source_run(session=session, source_id=source_id, ok=ok, error=error, next_run_at=None)
         delay = backoff_interval(source.interval, failures)
         await schedule_source_run(session=session, source_id=source_id, next_run_at=datetime.now(UTC) + delay)
     if failures >= FAILURES_BEFORE_BACKOFF:

@@ -29,6 +29,7 @@ __all__ = [
     "articles_needing_summary",
     "ensure_source",
     "get_article",
+    "get_article_by_url",
     "get_fetch_state",
     "get_raw_html",
     "latest_articles",
@@ -308,9 +309,22 @@ async def articles_needing_summary(
 
 async def get_article(*, session: AsyncSession, article_id: int) -> ArticleRecord | None:
     """Return an article with its summary loaded, or None."""
+    return await _one_article(session, ArticleRecord.id == article_id)
+
+
+async def get_article_by_url(*, session: AsyncSession, url: str) -> ArticleRecord | None:
+    """Return the article stored under a canonical URL (the original it copies, for a repost)."""
+    article = await _one_article(session, ArticleRecord.url == url)
+    if article is not None and article.duplicate_of_id is not None:
+        # A repost keeps no text of its own.
+        return await _one_article(session, ArticleRecord.id == article.duplicate_of_id)
+    return article
+
+
+async def _one_article(session: AsyncSession, where: ColumnElement[bool]) -> ArticleRecord | None:
     stmt = (
         select(ArticleRecord)
-        .where(ArticleRecord.id == article_id)
+        .where(where)
         .options(selectinload(ArticleRecord.summary))
         .execution_options(populate_existing=True)
     )
