@@ -1,24 +1,46 @@
-"""Wiring: build the database, the fetcher and the scheduler from settings, and run them."""
+"""Wiring: build the database, fetcher, scheduler, outbox sender and Telegram Application from
+settings, and run them."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
+from bot.context import BotData, Context, lang
+from bot.digests import enqueue_due_digests
+from bot.handlers import HANDLERS
 from bot.jobs import IngestTally, Progress, ingest_source
+from bot.outbox import OutboxSender
+from bot.ratelimit import RateLimiter
 from bot.scheduler import schedule_sources
+from bot.texts import ADMIN_COMMANDS, COMMANDS, t
 from ingest import Fetcher, Source
 from storage import make_engine, make_sessionmaker, upgrade
 
-__all__ = ["Services", "open_services", "watch"]
+__all__ = [
+    "Services",
+    "Webhook",
+    "build_application",
+    "open_services",
+    "register_commands",
+    "run_bot",
+    "watch",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -70,3 +92,129 @@ async def watch(settings: Settings) -> None:
         finally:
             # Each article is stored in its own transaction: stopping mid-run leaves none half-stored.
             scheduler.shutdown(wait=False)
+
+
+def build_application(settings: Settings, services: Services) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Build the python-telegram-bot Application: handlers, error handler, shared data."""
+    if settings.token is None:
+        raise ConfigError("no Telegram token: set NEWSBOT_TOKEN (or try `newsbot chat`, which needs none)")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token.get_secret_value())
+        .context_types(ContextTypes(bot_data=BotData))
+        # Commands of different users do not wait for each other.
+        .concurrent_updates(64)
+        .connection_pool_size(64)
+    )
+    if settings.telegram_api_url:
+        base = settings.telegram_api_url.rstrip("/")
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    application = builder.build()
+    data: BotData = application.bot_data
+    data.services = services
+    data.admins = frozenset(settings.admins)
+    data.zone = settings.zone
+    for handler in HANDLERS:
+        application.add_handler(handler)
+    application.add_error_handler(on_error)
+    return application
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the error first, then tell the user something went wrong (never the details)."""
+    logger.error("handling %s failed", getattr(update, "update_id", update), exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        with contextlib.suppress(TelegramError):
+            await update.effective_message.reply_text(t(lang(update), "sorry"), do_quote=False)
+
+
+async def register_commands(bot: Bot, admins: frozenset[int]) -> None:
+    """Register the command menu in Chinese and English, and the admin commands for admins."""
+    for language, column in ((None, 1), ("en", 2)):
+        commands = [BotCommand(c[0], c[column]) for c in COMMANDS]
+        await bot.set_my_commands(commands, language_code=language)
+        for admin in admins:
+            admin_commands = commands + [BotCommand(c[0], c[column]) for c in ADMIN_COMMANDS]
+            with contextlib.suppress(TelegramError):  # an admin who never started the bot
+                await bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin), language_code=language)
+
+
+def _schedule_bot_jobs(scheduler: AsyncIOScheduler, services: Services, sender: OutboxSender) -> None:
+    async def ingest(source: Source) -> IngestTally:
+        tally = await services.ingest(source)
+        sender.wake()  # channel posts of new articles are in the outbox now
+        return tally
+
+    async def digests() -> None:
+        sent = await enqueue_due_digests(
+            services.sessions, now=datetime.now(UTC), send_empty=services.settings.delivery.send_empty_digest
+        )
+        if sent:
+            sender.wake()
+
+    schedule_sources(scheduler, services.sources, ingest)
+    scheduler.add_job(
+        digests, IntervalTrigger(seconds=30), id="digests", max_instances=1, coalesce=True, replace_existing=True
+    )
+
+
+async def run_bot(
+    settings: Settings, *, webhook: Webhook | None = None, stop: asyncio.Event | None = None, schedule: bool = True
+) -> None:
+    """Run the bot until SIGINT/SIGTERM (or `stop`): updates, outbox sender and, with `schedule`,
+    the ingest and digest jobs."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with open_services(settings) as services:
+        application = build_application(settings, services)
+        rate = settings.delivery.rate or None
+        sender = OutboxSender(
+            application.bot,
+            services.sessions,
+            RateLimiter(global_rate=rate),
+            max_attempts=settings.delivery.max_attempts,
+        )
+        application.bot_data.sender = sender
+        scheduler = AsyncIOScheduler(timezone=settings.timezone)
+        if schedule:
+            _schedule_bot_jobs(scheduler, services, sender)
+        async with application:
+            await register_commands(application.bot, frozenset(settings.admins))
+            await application.start()
+            assert application.updater is not None
+            if webhook is None:
+                await application.updater.start_polling(drop_pending_updates=False)
+            else:
+                await application.updater.start_webhook(
+                    listen=webhook.listen,
+                    port=webhook.port,
+                    url_path=webhook.path,
+                    webhook_url=webhook.url,
+                    secret_token=webhook.secret,
+                )
+            sending = asyncio.create_task(sender.run())
+            scheduler.start()
+            logger.info("newsbot is running")
+            try:
+                await stop.wait()
+            finally:
+                # Stop taking updates, let in-flight sends finish, then close.
+                await application.updater.stop()
+                scheduler.shutdown(wait=False)
+                sender.stop()
+                await sending
+                await application.stop()
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where Telegram posts updates, and the secret it must present."""
+
+    url: str
+    secret: str
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    path: str = ""

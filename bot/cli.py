@@ -33,9 +33,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="TOML settings file (default: $NEWSBOT_CONFIG).")
-]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file (default: $NEWSBOT_CONFIG).")]
 Target = Annotated[str, typer.Argument(help="A file (text dump or HTML page), - for stdin, or a URL.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a readable view.")]
 
@@ -150,7 +148,7 @@ def ingest(
     if watch:
         from bot.app import watch as run_watch
 
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        _configure_logging()
         _run(run_watch(settings))
         return
     chosen = [s.to_source() for s in settings.sources if source is None or s.name == source]
@@ -220,6 +218,49 @@ def articles(
             sys.stdout.write(json.dumps(line | {"published_at": published}, ensure_ascii=False) + "\n")
     else:
         render_articles(Console(), rows, settings.zone)
+
+
+@app.command()
+def run(
+    webhook: Annotated[str | None, typer.Option("--webhook", help="Public HTTPS URL for Telegram to post to.")] = None,
+    listen: Annotated[str, typer.Option("--listen", help="Address the webhook server binds.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port the webhook server binds.")] = 8443,
+    config: ConfigOption = None,
+) -> None:
+    """Run the bot: polling by default, or a webhook with secret-token verification."""
+    from urllib.parse import urlsplit
+
+    from bot.app import Webhook, run_bot
+
+    settings = _settings(config)
+    if settings.token is None:
+        _fail("no Telegram token: set NEWSBOT_TOKEN (or try `newsbot chat`, which needs none)")
+    hook = None
+    if webhook is not None:
+        if not webhook.startswith("https://"):
+            _fail("--webhook must be an https:// URL")
+        if settings.webhook_secret is None:
+            _fail("a webhook needs NEWSBOT_WEBHOOK_SECRET, which Telegram presents on every call")
+        secret = settings.webhook_secret.get_secret_value()
+        hook = Webhook(url=webhook, secret=secret, listen=listen, port=port, path=urlsplit(webhook).path.lstrip("/"))
+    _configure_logging()
+    _run(run_bot(settings, webhook=hook))
+
+
+@app.command()
+def chat(config: ConfigOption = None) -> None:
+    """Try the whole bot in this terminal: a local Bot API emulator, no token needed."""
+    from bot.chat import run_chat
+
+    settings = _settings(config)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _run(run_chat(settings, Console()))
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Bot API URLs carry the token: keep the HTTP client quiet.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @app.command()

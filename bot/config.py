@@ -15,7 +15,15 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 
 from ingest import Contact, FetchConfig, Source, SourceKind
 
-__all__ = ["ConfigError", "FetchSettings", "Settings", "SourceSettings", "load_settings", "sample_source"]
+__all__ = [
+    "ConfigError",
+    "DeliverySettings",
+    "FetchSettings",
+    "Settings",
+    "SourceSettings",
+    "load_settings",
+    "sample_source",
+]
 
 _FETCH_DEFAULTS = FetchConfig()
 
@@ -93,6 +101,16 @@ class FetchSettings(BaseModel):
         return FetchConfig(**self.model_dump())
 
 
+class DeliverySettings(BaseModel):
+    """The `[delivery]` table: how fast and how stubbornly the outbox sends."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate: float = Field(25.0, ge=0, description="messages a second overall; 0 turns the cap off")
+    max_attempts: int = Field(5, ge=1, description="sends of one message before it is marked failed")
+    send_empty_digest: bool = False  # a "nothing new" digest when there is nothing new
+
+
 def sample_source() -> SourceSettings:
     """Return the embedded default: a folder source over the sample articles shipped with newsbot."""
     folder = files("ingest") / "samples"
@@ -113,6 +131,8 @@ class Settings(BaseSettings):
     summary_budget: int = Field(200, gt=0)
     sources: list[SourceSettings] = Field(default_factory=lambda: [sample_source()])
     fetch: FetchSettings = FetchSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    webhook_secret: SecretStr | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -181,7 +201,5 @@ def load_settings(path: Path | None = None) -> Settings:
     try:
         return Settings(**data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid settings: {problems}") from exc

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.digests import enqueue_channel_posts
 from ingest import Article, Fetcher, IngestError, Source, SourceKind, discover, simhash
 from ingest._read import Fetched, fetch_article, is_file_url
 from storage import (
@@ -159,6 +160,9 @@ async def _ingest_one(
             article = _with_contacts(fetched.article, source)
             stored = await _store(session, source_id=source_id, fetched=fetched, article=article)
             outcome = _Outcome(stored.outcome, article_id=stored.article_id)
+            if stored.outcome is StoreOutcome.NEW:
+                # The article and its channel posts commit together: none is lost, none doubled.
+                await enqueue_channel_posts(session, article_id=stored.article_id, zone=ZoneInfo(source.timezone))
         if remote:
             await save_fetch_state(
                 session=session,

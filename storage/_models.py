@@ -1,10 +1,12 @@
-"""The schema: typed SQLAlchemy models for sources, articles, summaries and fetch state."""
+"""The schema: typed SQLAlchemy models for sources, articles, summaries and fetch state, and for
+delivery: subscribers, the outbox, announcements, reports and bound channels."""
 
 from __future__ import annotations
 
 import zlib
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, time
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -18,19 +20,40 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "DEFAULT_DIGEST_SIZE",
+    "DEFAULT_DIGEST_TIME",
+    "DEFAULT_TIMEZONE",
+    "Announcement",
+    "AnnouncementStatus",
     "ArticleRecord",
     "Base",
+    "Channel",
+    "EnumText",
     "FetchState",
+    "OutboxKind",
+    "OutboxRow",
+    "OutboxStatus",
+    "Report",
     "Source",
+    "Subscriber",
+    "SubscriberFilter",
+    "SubscriberKind",
+    "SubscriberSource",
     "SummaryRecord",
     "UTCDateTime",
     "ZlibBytes",
 ]
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_DIGEST_TIME = time(8, 0)  # local time, in the subscriber's time zone
+DEFAULT_DIGEST_SIZE = 10
 
 # Deterministic constraint names, so later migrations can refer to them on every backend.
 NAMING_CONVENTION = {
@@ -86,6 +109,28 @@ class ZlibBytes(TypeDecorator[bytes]):
         return None if value is None else zlib.decompress(value)
 
 
+_E = TypeVar("_E", bound=StrEnum)
+
+
+class EnumText(TypeDecorator[_E]):
+    """A StrEnum stored as its value in a VARCHAR: a new member needs no migration, a typo is refused."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[_E]) -> None:
+        self.enum = enum
+        super().__init__(length=16)
+
+    def process_bind_param(self, value: _E | str | None, dialect: Dialect) -> str | None:
+        """Store the value, refusing one that is not a member's."""
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> _E | None:
+        """Read the member back."""
+        return None if value is None else self.enum(value)
+
+
 class Source(Base):
     """A place articles come from, with the health of its scheduled runs."""
 
@@ -110,6 +155,7 @@ class ArticleRecord(Base):
     __tablename__ = "articles"
     __table_args__ = (
         Index("ix_articles_dated_at", "dated_at", "id"),
+        Index("ix_articles_fetched_at", "fetched_at"),  # a digest takes what was stored in a window
         {"comment": "Articles as extracted; a repost is a link to its original, not a second copy"},
     )
 
@@ -184,3 +230,195 @@ class FetchState(Base):
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it was last attempted")
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="Not to be fetched before then")
     last_error: Mapped[str | None] = mapped_column(Text, comment="Error of the last attempt; NULL after a success")
+
+
+class SubscriberKind(StrEnum):
+    """The kind of chat a subscriber is, as Telegram names it."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+    SUPERGROUP = "supergroup"
+    CHANNEL = "channel"
+
+
+class OutboxKind(StrEnum):
+    """What an outgoing message is; with its key, it names one broadcast."""
+
+    DIGEST = "digest"  # key: the subscriber's local digest date, e.g. "2026-11-28"
+    ANNOUNCEMENT = "announcement"  # key: the announcement id
+    CHANNEL_POST = "channel_post"  # key: the article id
+
+
+class OutboxStatus(StrEnum):
+    """Where an outgoing message is: pending → sending → sent | blocked | failed (or back to pending)."""
+
+    PENDING = "pending"  # waiting for its next_attempt_at
+    SENDING = "sending"  # claimed by a sender; reclaimed when its lease runs out
+    SENT = "sent"
+    BLOCKED = "blocked"  # Telegram said Forbidden: the chat blocked or removed the bot
+    FAILED = "failed"  # given up on
+
+
+class AnnouncementStatus(StrEnum):
+    """Where an admin's broadcast is."""
+
+    DRAFT = "draft"
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Subscriber(Base):
+    """A chat that receives digests, with its settings."""
+
+    __tablename__ = "subscribers"
+    __table_args__ = (
+        Index("ix_subscribers_active_next_digest_at", "active", "next_digest_at"),
+        {"comment": "Chats that receive digests, and their settings; a chat that left stays, inactive"},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True, comment="Telegram chat id")
+    user_id: Mapped[int | None] = mapped_column(BigInteger, comment="Telegram user who subscribed it, if known")
+    kind: Mapped[SubscriberKind] = mapped_column(
+        EnumText(SubscriberKind), comment="private, group, supergroup or channel"
+    )
+    language: Mapped[str] = mapped_column(String(16), comment="Language of its messages: zh, en …")
+    active: Mapped[bool] = mapped_column(default=True, comment="False after /stop or a Forbidden (see blocked_at)")
+    blocked_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="When Telegram said Forbidden (blocked, kicked, deactivated); NULL otherwise"
+    )
+    digest_time: Mapped[time] = mapped_column(Time, comment="Local time of the daily digest, in timezone")
+    timezone: Mapped[str] = mapped_column(String(64), comment="IANA time zone of digest_time: Asia/Shanghai …")
+    digest_size: Mapped[int] = mapped_column(comment="At most this many articles in a digest")
+    send_empty: Mapped[bool] = mapped_column(comment="Send a 'nothing new' digest when there is nothing")
+    last_digest_at: Mapped[datetime] = mapped_column(
+        UTCDateTime,
+        comment="Articles stored after this go in the next digest: the last digest's end, or (re)subscribing",
+    )
+    next_digest_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, comment="First digest_time after last_digest_at, in UTC: finds due subscribers by index"
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it first subscribed")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the row last changed")
+
+
+class SubscriberSource(Base):
+    """A source a subscriber follows; a subscriber with none follows them all."""
+
+    __tablename__ = "subscriber_sources"
+    __table_args__ = ({"comment": "Sources a subscriber follows; none means all of them"},)
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True, comment="The subscriber"
+    )
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True, index=True, comment="A source it follows"
+    )
+
+
+class SubscriberFilter(Base):
+    """A keyword a subscriber's digests must (include) or must not contain."""
+
+    __tablename__ = "subscriber_filters"
+    __table_args__ = ({"comment": "Keyword filters of digests: /filter 词 keeps matches, /filter -词 drops them"},)
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True, comment="The subscriber"
+    )
+    keyword: Mapped[str] = mapped_column(String(64), primary_key=True, comment="The keyword, as typed")
+    include: Mapped[bool] = mapped_column(comment="True: keep only articles with it (any such); False: drop them")
+
+
+class OutboxRow(Base):
+    """One outgoing message to one chat, written before it is sent, updated with what happened."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("kind", "key", "chat_id", name="uq_outbox_kind_key_chat_id"),
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        {"comment": "Delivery outbox: every broadcast message, one row per chat, before and after sending"},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OutboxKind] = mapped_column(EnumText(OutboxKind), comment="digest, announcement or channel_post")
+    key: Mapped[str] = mapped_column(
+        String(128), comment="Which one of its kind: digest date, announcement id, article id"
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger, comment="Telegram chat it goes to")
+    payload: Mapped[dict[str, Any]] = mapped_column(
+        JSON, comment='The rendered message: {"parts": [{text, parse_mode, reply_markup …}, …]}, parts sent in order'
+    )
+    status: Mapped[OutboxStatus] = mapped_column(
+        EnumText(OutboxStatus), comment="pending, sending, sent, blocked or failed"
+    )
+    attempts: Mapped[int] = mapped_column(default=0, comment="Sends tried, an expired claim included")
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="Not to be sent before then")
+    claimed_by: Mapped[str | None] = mapped_column(String(128), comment="Sender that claimed it last")
+    claimed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="When it was claimed last: a 'sending' row older than the lease is reclaimed"
+    )
+    last_error: Mapped[str | None] = mapped_column(Text, comment="Error of the last failed attempt")
+    telegram_message_ids: Mapped[list[int]] = mapped_column(
+        JSON, default=list, comment="Telegram ids of the parts sent so far, in order: a retry resumes after them"
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it was enqueued")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When its status last changed")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="When it was sent; NULL until then")
+
+
+class Announcement(Base):
+    """An admin's broadcast to every active subscriber; its progress is its outbox rows' tally."""
+
+    __tablename__ = "announcements"
+    __table_args__ = ({"comment": "Admin broadcasts; their outbox rows have kind announcement, key the id"},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_user_id: Mapped[int] = mapped_column(BigInteger, comment="Telegram user id of the admin who wrote it")
+    text: Mapped[str] = mapped_column(Text, comment="The text, as the admin wrote it")
+    status: Mapped[AnnouncementStatus] = mapped_column(
+        EnumText(AnnouncementStatus), comment="draft, sending, done or cancelled"
+    )
+    preview_chat_id: Mapped[int | None] = mapped_column(BigInteger, comment="Chat of the preview/progress message")
+    preview_message_id: Mapped[int | None] = mapped_column(
+        BigInteger, comment="Telegram id of the preview/progress message, edited as it goes"
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it was written")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the row last changed")
+
+
+class Report(Base):
+    """A user's 举报 for the admins; its id is the ticket number."""
+
+    __tablename__ = "reports"
+    # AUTOINCREMENT on SQLite: a ticket number is never given twice.
+    __table_args__ = ({"comment": "Users' reports (举报) sent to the admins", "sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True, comment="The ticket number")
+    user_id: Mapped[int | None] = mapped_column(
+        BigInteger, comment="Telegram user id of the reporter; NULL when Telegram gives none (a channel post)"
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger, comment="Chat it was sent from")
+    username: Mapped[str | None] = mapped_column(String(64), comment="Reporter's @username: admins only")
+    name: Mapped[str | None] = mapped_column(
+        String(256), comment="Reporter's name as Telegram shows it (first and last): admins only"
+    )
+    text: Mapped[str] = mapped_column(Text, comment="What was reported")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it was reported")
+    forwarded: Mapped[bool] = mapped_column(default=False, comment="Whether the admins have been sent it")
+
+
+class Channel(Base):
+    """A channel bound for per-article posts."""
+
+    __tablename__ = "channels"
+    __table_args__ = ({"comment": "Channels the bot posts each new article to"},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True, comment="Telegram chat id of the channel")
+    title: Mapped[str] = mapped_column(String(256), comment="Channel title when bound")
+    username: Mapped[str | None] = mapped_column(String(64), comment="@username of a public channel")
+    bound_by: Mapped[int] = mapped_column(BigInteger, comment="Telegram user id of the admin who bound it")
+    active: Mapped[bool] = mapped_column(default=True, comment="False once unbound or the bot lost access")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it was first bound")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the row last changed")

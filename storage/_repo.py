@@ -34,6 +34,7 @@ __all__ = [
     "get_raw_html",
     "latest_articles",
     "list_sources_health",
+    "recent_contacts",
     "record_source_run",
     "save_fetch_state",
     "save_summary",
@@ -310,6 +311,16 @@ async def articles_needing_summary(
 async def get_article(*, session: AsyncSession, article_id: int) -> ArticleRecord | None:
     """Return an article with its summary loaded, or None."""
     return await _one_article(session, ArticleRecord.id == article_id)
+
+
+async def recent_contacts(*, session: AsyncSession, articles: int = 200) -> list[dict[str, str | None]]:
+    """Return the distinct reporting contacts printed on the newest articles, first seen first."""
+    stmt = select(ArticleRecord.contacts).order_by(ArticleRecord.id.desc()).limit(articles)
+    seen: dict[tuple[str | None, str | None], dict[str, str | None]] = {}
+    for contacts in (await session.execute(stmt)).scalars():
+        for contact in contacts or []:
+            seen.setdefault((contact.get("label"), contact.get("value")), contact)
+    return list(seen.values())
 
 
 async def get_article_by_url(*, session: AsyncSession, url: str) -> ArticleRecord | None:

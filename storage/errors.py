@@ -1,14 +1,15 @@
 """Errors of the storage package.
 
-    StorageError
-    ├── InvalidDatabaseURL   a database URL we cannot use (also a ValueError)
-    ├── DatabaseUnavailable  the database cannot be reached or opened
-    └── MigrationError       the schema cannot be brought to this code's version
+StorageError
+├── InvalidDatabaseURL   a database URL we cannot use (also a ValueError)
+├── DatabaseUnavailable  the database cannot be reached or opened
+├── MigrationError       the schema cannot be brought to this code's version
+└── NotSubscribed        a chat that never subscribed (also a LookupError)
 """
 
 from __future__ import annotations
 
-__all__ = ["DatabaseUnavailable", "InvalidDatabaseURL", "MigrationError", "StorageError"]
+__all__ = ["DatabaseUnavailable", "InvalidDatabaseURL", "MigrationError", "NotSubscribed", "StorageError"]
 
 
 class StorageError(Exception):
@@ -25,3 +26,7 @@ class DatabaseUnavailable(StorageError):
 
 class MigrationError(StorageError):
     """Alembic cannot upgrade the schema (e.g. the database was migrated by newer code)."""
+
+
+class NotSubscribed(StorageError, LookupError):
+    """The chat has never subscribed: there is no row to change."""

@@ -22,7 +22,13 @@ runner = CliRunner()
 def test_summarize_prints_a_readable_summary() -> None:
     result = runner.invoke(app, ["summarize", SEED])
     assert result.exit_code == 0, result.output
-    for expected in ("中共荆州市委六届六次全体会议举行", "荆州广播电视台", "守底线", "部署要求（20 条）", "0716-8445200"):
+    for expected in (
+        "中共荆州市委六届六次全体会议举行",
+        "荆州广播电视台",
+        "守底线",
+        "部署要求（20 条）",
+        "0716-8445200",
+    ):
         assert expected in result.output
 
 
@@ -65,9 +71,7 @@ def _bad_inputs(tmp: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("case", ["empty", "binary", "huge", "directory", "missing", "refused"])
-def test_bad_input_gets_one_line_and_non_zero_exit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
-) -> None:
+def test_bad_input_gets_one_line_and_non_zero_exit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str) -> None:
     monkeypatch.setenv("NEWSBOT_FETCH__RETRIES", "0")
     target = _bad_inputs(tmp_path)[case]
     result = runner.invoke(app, ["summarize", target])

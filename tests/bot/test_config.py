@@ -11,8 +11,13 @@ from bot.config import ConfigError, load_settings
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("NEWSBOT_CONFIG", "NEWSBOT_TOKEN", "NEWSBOT_ADMINS", "NEWSBOT_DATABASE_URL",
-                 "NEWSBOT_TELEGRAM_API_URL"):
+    for name in (
+        "NEWSBOT_CONFIG",
+        "NEWSBOT_TOKEN",
+        "NEWSBOT_ADMINS",
+        "NEWSBOT_DATABASE_URL",
+        "NEWSBOT_TELEGRAM_API_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -25,9 +30,7 @@ def test_defaults_without_a_file() -> None:
 
 def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "newsbot.toml"
-    config.write_text(
-        'token = "123:file"\nadmins = [1, 2]\ndatabase_url = "sqlite:///file.db"\n', encoding="utf-8"
-    )
+    config.write_text('token = "123:file"\nadmins = [1, 2]\ndatabase_url = "sqlite:///file.db"\n', encoding="utf-8")
     monkeypatch.setenv("NEWSBOT_CONFIG", str(config))
     monkeypatch.setenv("NEWSBOT_ADMINS", "7, 8")
     monkeypatch.setenv("NEWSBOT_TELEGRAM_API_URL", "http://127.0.0.1:8081/bot")

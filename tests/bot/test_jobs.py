@@ -171,9 +171,7 @@ async def test_configured_contacts_join_the_page_ones(
 
 
 @pytest.mark.asyncio
-async def test_files_named_on_the_command_line(
-    fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
-) -> None:
+async def test_files_named_on_the_command_line(fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]) -> None:
     seed = str(SAMPLES / "jingzhou-2023-07-13.txt")
     tally = await ingest_targets([seed, "/no/such/file.txt"], fetcher=fetcher, sessions=sessions)
     assert (tally.counts["new"], tally.counts[FAILED]) == (1, 1)

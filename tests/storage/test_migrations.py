@@ -17,7 +17,20 @@ from storage import DatabaseUnavailable, MigrationError, make_engine, upgrade
 from storage._migrate import alembic_config, include_name
 from storage._models import Base
 
-TABLES = {"alembic_version", "articles", "fetch_state", "sources", "summaries"}
+TABLES = {
+    "alembic_version",
+    "announcements",
+    "articles",
+    "channels",
+    "fetch_state",
+    "outbox",
+    "reports",
+    "sources",
+    "subscriber_filters",
+    "subscriber_sources",
+    "subscribers",
+    "summaries",
+}
 
 
 def _head() -> str:

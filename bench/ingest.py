@@ -1,0 +1,743 @@
+"""Benchmark ingestion: pages per second through fetch → extract → summarise → store, and memory.
+
+Usage (from the repository root)::
+
+    .venv/bin/python -m bench.ingest [--pages 2000] [--backends sqlite,postgresql] [--corpus PATH]
+
+A synthetic local news site (`bench/_site.py`: list pages of 100 links each, leading to
+``--pages`` distinct Chinese news pages, one in four GBK) is served on 127.0.0.1 by a child
+process. A child rather than a task in this process: a real site's work is not done by the bot's
+process, and in-process serving would put the server's request handling on the measured event
+loop and under the same GIL. The two processes share the machine's cores, so the site's CPU time
+is reported beside each stage's.
+
+First pass, one list page (100 articles) at a time; for each list page every stage runs in turn
+(the order rotated from one list page to the next), so all stages see the same pages under the
+same machine load:
+
+- fetch only: discover the list page's links, `Fetcher.fetch` each article;
+- fetch + parse: `fetch_article` (fetch, decode, extract);
+- fetch + parse + summarise: and `summarize` in a thread, as the pipeline does;
+- the whole pipeline on each backend: `bot.jobs.ingest_source` on a fresh SQLite file and on a
+  fresh PostgreSQL schema (dropped afterwards), both migrated with `storage.upgrade` first.
+
+Fetching is impolite on purpose: ``FetchConfig(delay=0, retries=0, trust_env=False)``. Every
+stored article must come out ``new`` (the pages are built to be no SimHash near-duplicates);
+the counts are printed and checked in the database. The second pass ingests the same site again
+into the same databases: nothing changed, the site sends no ETag or Last-Modified, so every
+page is fetched and parsed again and the content-hash check stops the write (``unchanged``).
+
+Then, in-process and without HTTP, the bare per-page cost of `ingest.parse`, `summarize`,
+`simhash` and the rest of what `store_article` computes, on the same pages. Memory: the peak RSS
+of this process (``ru_maxrss``) and its RSS at the start, middle and end of each pass (flat means
+the second half of a pass adds ~nothing), and, on a fresh SQLite file and a few list pages,
+tracemalloc's view of what the second half allocated and kept (tracemalloc slows everything, so
+it never runs during the timed passes).
+
+Output: Markdown tables on stdout; progress on stderr. Throughput per stage is the total over all
+pages; the per-list-page median and p10-p90 show how noisy the machine was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+import zlib
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bench._site import LINK_PATTERN, LINKS_PER_LIST, Pool, build_pool, list_count, list_path, site_page
+from bot.jobs import ingest_source
+from ingest import FetchConfig, Fetcher, Source, SourceKind, discover, parse, simhash
+from ingest._read import fetch_article
+from storage import ArticleRecord, SummaryRecord, make_engine, make_sessionmaker, upgrade
+from storage._fulltext import index_text
+from summarizer import summarize
+
+__all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SITE_SCRIPT = Path(__file__).with_name("_site.py")
+POSTGRES_URL = os.environ.get("NEWSBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+APPLICATION_NAME = "newsbot-bench-ingest"  # how this benchmark's PostgreSQL backends are found
+TARGET = 40.0  # pages per second, from the issue
+BACKEND_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+_TICK = os.sysconf("SC_CLK_TCK")
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+Run = Callable[[Source], Awaitable[tuple[int, Counter[str]]]]
+
+
+def log(message: str) -> None:
+    """Print progress on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# ── measuring ───────────────────────────────────────────────────────────────────────────
+
+
+def rss_mb() -> float:
+    """Return this process's resident set size now, in MiB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * _PAGE_SIZE / 2**20
+
+
+def peak_rss_mb() -> float:
+    """Return this process's peak resident set size so far, in MiB (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU seconds a process has used, 0 when it is gone or unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+@dataclass(slots=True)
+class Stage:
+    """One thing measured per list page: its runner and what each list page cost."""
+
+    name: str
+    run: Run
+    walls: list[float] = field(default_factory=list)
+    pages: list[int] = field(default_factory=list)
+    cpu: float = 0.0  # this process, every thread
+    site_cpu: float = 0.0
+    db_cpu: float = 0.0  # PostgreSQL backends serving this benchmark
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def wall(self) -> float:
+        """Return the stage's total wall time."""
+        return sum(self.walls)
+
+    @property
+    def total(self) -> int:
+        """Return how many article pages the stage went through."""
+        return sum(self.pages)
+
+    @property
+    def rate(self) -> float:
+        """Return the stage's pages per second over all list pages."""
+        return self.total / self.wall if self.wall else 0.0
+
+    @property
+    def ms_per_page(self) -> float:
+        """Return the stage's wall milliseconds per page."""
+        return 1000 * self.wall / self.total if self.total else 0.0
+
+    def chunk_rates(self) -> list[float]:
+        """Return pages per second of each list page."""
+        return [p / w for p, w in zip(self.pages, self.walls, strict=True) if w > 0]
+
+
+class Meter:
+    """Reads the CPU clocks a stage is charged with: ours, the site's, PostgreSQL's."""
+
+    def __init__(self, site_pid: int, postgres_url: str | None) -> None:
+        self.site_pid = site_pid
+        self.postgres_url = postgres_url
+        self._pg: psycopg.Connection | None = None
+
+    def open(self) -> None:
+        """Connect to PostgreSQL to find this benchmark's backends (when it is in use)."""
+        if self.postgres_url is not None:
+            self._pg = psycopg.connect(self.postgres_url, autocommit=True)
+
+    def close(self) -> None:
+        """Close the PostgreSQL connection."""
+        if self._pg is not None:
+            self._pg.close()
+            self._pg = None
+
+    def _db_pids(self) -> list[int]:
+        if self._pg is None:
+            return []
+        rows = self._pg.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND pid <> pg_backend_pid()",
+            (APPLICATION_NAME,),
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def read(self) -> tuple[float, float, dict[int, float]]:
+        """Return (our CPU, the site's CPU, each PostgreSQL backend's CPU) in seconds."""
+        return time.process_time(), cpu_seconds(self.site_pid), {pid: cpu_seconds(pid) for pid in self._db_pids()}
+
+    async def measure(self, stage: Stage, source: Source) -> None:
+        """Run a stage on one list page and charge it the time and CPU spent."""
+        before = self.read()
+        start = time.perf_counter()
+        pages, outcomes = await stage.run(source)
+        wall = time.perf_counter() - start
+        after = self.read()
+        stage.walls.append(wall)
+        stage.pages.append(pages)
+        stage.outcomes.update(outcomes)
+        stage.cpu += after[0] - before[0]
+        stage.site_cpu += after[1] - before[1]
+        # A backend that was not there before the run started during it: all its CPU is the run's.
+        stage.db_cpu += sum(cpu - before[2].get(pid, 0.0) for pid, cpu in after[2].items())
+
+
+# ── the site ────────────────────────────────────────────────────────────────────────────
+
+
+@contextmanager
+def serve_site(pages: int, corpus: Path | None) -> Iterator[tuple[str, int]]:
+    """Run the synthetic site in a child process; yield its base URL and pid."""
+    command = [sys.executable, str(SITE_SCRIPT), "--pages", str(pages)]
+    if corpus is not None:
+        command += ["--corpus", str(corpus)]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        base = child.stdout.readline().strip()
+        if not base.startswith("http://127.0.0.1:"):
+            raise RuntimeError(f"the benchmark site did not start (exit status {child.poll()})")
+        yield base, child.pid
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def sources_of(base: str, pages: int) -> list[Source]:
+    """Return one listpage source per list page of the site."""
+    return [
+        Source(
+            name=f"基准站列表{k + 1:02d}",
+            kind=SourceKind.LISTPAGE,
+            url=base + list_path(k),
+            link_pattern=LINK_PATTERN,
+        )
+        for k in range(list_count(pages))
+    ]
+
+
+# ── databases ───────────────────────────────────────────────────────────────────────────
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def postgres_problem(url: str) -> str | None:
+    """Return why PostgreSQL cannot be used, or None."""
+    try:
+        with psycopg.connect(_libpq(url), connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return f"PostgreSQL unreachable at {make_url(url).render_as_string()}: {str(exc).strip()}"
+
+
+@dataclass(slots=True)
+class Backend:
+    """A database the pipeline stores into, and how to get rid of it afterwards."""
+
+    name: str
+    url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    cleanup: Callable[[], None]
+
+
+def open_backend(name: str, workdir: Path, base_url: str) -> Backend:
+    """Create an empty database (a SQLite file, a PostgreSQL schema), migrate it and connect."""
+    cleanup: Callable[[], None] = lambda: None  # noqa: E731
+    if name == "sqlite":
+        url = f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}"
+    else:
+        schema = f"bench_ingest_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(_libpq(base_url), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+
+        def cleanup() -> None:
+            with psycopg.connect(_libpq(base_url), autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+        query = {"options": f"-c search_path={schema}", "application_name": APPLICATION_NAME}
+        url = make_url(base_url).update_query_dict(query).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+    except BaseException:
+        cleanup()
+        raise
+    engine = make_engine(url)
+    return Backend(name, url, engine, make_sessionmaker(engine), cleanup)
+
+
+async def stored_counts(backend: Backend) -> dict[str, int]:
+    """Return how many articles, reposts and summaries the database holds."""
+    async with backend.sessions() as session:
+        articles = await session.scalar(select(func.count()).select_from(ArticleRecord))
+        reposts = await session.scalar(
+            select(func.count()).select_from(ArticleRecord).where(ArticleRecord.duplicate_of_id.is_not(None))
+        )
+        summaries = await session.scalar(select(func.count()).select_from(SummaryRecord))
+    return {"articles": articles or 0, "reposts": reposts or 0, "summaries": summaries or 0}
+
+
+# ── stages ──────────────────────────────────────────────────────────────────────────────
+
+
+def fetch_only(fetcher: Fetcher) -> Run:
+    """Discover the list page's links and fetch each article."""
+
+    async def run(source: Source) -> tuple[int, Counter[str]]:
+        urls = await discover(source, fetcher, limit=LINKS_PER_LIST)
+        for url in urls:
+            await fetcher.fetch(url)
+        return len(urls), Counter(fetched=len(urls))
+
+    return run
+
+
+def fetch_parse(fetcher: Fetcher, *, summarise: bool) -> Run:
+    """Discover, then fetch and parse each article (and summarise it in a thread, as the pipeline does)."""
+
+    async def run(source: Source) -> tuple[int, Counter[str]]:
+        urls = await discover(source, fetcher, limit=LINKS_PER_LIST)
+        for url in urls:
+            fetched = await fetch_article(url, fetcher, encoding=source.encoding, tz=ZoneInfo(source.timezone))
+            if summarise and fetched.article is not None:
+                await asyncio.to_thread(summarize, fetched.article)
+        return len(urls), Counter(parsed=len(urls))
+
+    return run
+
+
+def pipeline(fetcher: Fetcher, backend: Backend) -> Run:
+    """Run `ingest_source` on the list page into the backend."""
+
+    async def run(source: Source) -> tuple[int, Counter[str]]:
+        tally = await ingest_source(source, fetcher=fetcher, sessions=backend.sessions, limit=LINKS_PER_LIST)
+        for error in tally.errors[:3]:
+            log(f"  {backend.name}: {error}")
+        return tally.total, tally.counts
+
+    return run
+
+
+async def run_pass(
+    meter: Meter, stages: Sequence[Stage], sources: Sequence[Source], label: str
+) -> tuple[float, float, float]:
+    """Run every stage on every list page, rotating their order; return RSS (MiB) at start, middle, end."""
+    start_rss = rss_mb()
+    middle_rss = start_rss
+    started = time.perf_counter()
+    half = (len(sources) + 1) // 2
+    for k, source in enumerate(sources):
+        shift = k % len(stages)
+        for stage in [*stages[shift:], *stages[:shift]]:
+            await meter.measure(stage, source)
+        if k + 1 == half:
+            middle_rss = rss_mb()
+        log(f"{label}: list page {k + 1}/{len(sources)} done, {time.perf_counter() - started:.0f} s")
+    return start_rss, middle_rss, rss_mb()
+
+
+# ── bare costs ──────────────────────────────────────────────────────────────────────────
+
+
+def bare_costs(pages: int, sample: int, pool: Pool) -> tuple[int, dict[str, list[float]]]:
+    """Time, in-process and per page, what the pipeline computes, on `sample` of the site's pages."""
+    step = max(1, pages // max(1, sample))
+    costs: dict[str, list[float]] = {
+        "ingest.parse (decode + extract)": [],
+        "summarize": [],
+        "simhash": [],
+        "index_text (jieba, for search_text)": [],
+        "content_hash (NFKC + SHA-256)": [],
+        "zlib.compress (raw_html)": [],
+        "Summary.to_dict + json.dumps": [],
+    }
+    timer = time.perf_counter
+    measured = 0
+    for i in range(0, pages, step):
+        page = site_page(i, pages, pool)
+        t0 = timer()
+        article = parse(page.body, url="http://127.0.0.1" + page.path, encoding=page.charset)
+        t1 = timer()
+        summary = summarize(article)
+        t2 = timer()
+        simhash(article.text)
+        t3 = timer()
+        index_text(article.title, article.paragraphs)
+        t4 = timer()
+        _ = article.content_hash
+        t5 = timer()
+        zlib.compress(page.body)
+        t6 = timer()
+        json.dumps(summary.to_dict())
+        t7 = timer()
+        for name, seconds in zip(costs, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6), strict=True):
+            costs[name].append(1000 * seconds)
+        measured += 1
+    return measured, costs
+
+
+# ── tracemalloc on a subset ─────────────────────────────────────────────────────────────
+
+
+@dataclass(slots=True)
+class TraceResult:
+    """What tracemalloc saw over a few list pages: traced memory after each, and the top growth."""
+
+    pages: list[int]
+    traced_mb: list[float]
+    top: list[tuple[str, float, int]]  # (where, KiB kept, blocks)
+
+
+async def trace_subset(fetcher: Fetcher, sources: Sequence[Source], workdir: Path, base_url: str) -> TraceResult:
+    """Ingest `sources` into a fresh SQLite file under tracemalloc; compare after the first and the last."""
+    backend = await asyncio.to_thread(open_backend, "sqlite", workdir, base_url)
+    run = pipeline(fetcher, backend)
+    pages: list[int] = []
+    traced: list[float] = []
+    tracemalloc.start(1)
+    try:
+        first: tracemalloc.Snapshot | None = None
+        for k, source in enumerate(sources):
+            count, _ = await run(source)
+            gc.collect()
+            pages.append(count)
+            traced.append(tracemalloc.get_traced_memory()[0] / 2**20)
+            if k == 0:
+                first = tracemalloc.take_snapshot()
+            log(f"tracemalloc: list page {k + 1}/{len(sources)} done")
+        last = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+        await backend.engine.dispose()
+    assert first is not None
+    keep = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    diff = last.filter_traces(keep).compare_to(first.filter_traces(keep), "lineno")
+    top = [
+        (f"{_short(s.traceback[0].filename)}:{s.traceback[0].lineno}", s.size_diff / 1024, s.count_diff)
+        for s in diff[:6]
+        if s.size_diff > 0
+    ]
+    return TraceResult(pages, traced, top)
+
+
+def _short(filename: str) -> str:
+    for marker in ("site-packages/", "lib/python3"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return os.path.relpath(filename, ROOT) if filename.startswith(str(ROOT)) else filename
+
+
+# ── output ──────────────────────────────────────────────────────────────────────────────
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Return a Markdown table."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def spread(values: Sequence[float]) -> str:
+    """Return 'median (p10-p90)' of per-list-page values."""
+    if not values:
+        return "-"
+    if len(values) < 2:
+        return f"{values[0]:.1f}"
+    deciles = statistics.quantiles(values, n=10, method="inclusive")
+    return f"{statistics.median(values):.1f} ({deciles[0]:.1f}-{deciles[8]:.1f})"
+
+
+def stage_rows(stages: Sequence[Stage], baseline: Stage | None, previous_of: dict[str, Stage]) -> list[list[object]]:
+    """Return one table row per stage."""
+    rows: list[list[object]] = []
+    for stage in stages:
+        total = max(stage.total, 1)
+        previous = previous_of.get(stage.name)
+        delta = f"+{stage.ms_per_page - previous.ms_per_page:.1f}" if previous else "-"
+        ratio = f"{stage.wall / baseline.wall:.2f}x" if baseline and baseline.wall else "-"
+        rows.append(
+            [
+                stage.name,
+                stage.total,
+                f"{stage.wall:.1f}",
+                f"**{stage.rate:.1f}**",
+                spread(stage.chunk_rates()),
+                f"{stage.ms_per_page:.1f}",
+                delta,
+                ratio,
+                f"{1000 * stage.cpu / total:.1f}",
+                f"{1000 * stage.site_cpu / total:.1f}",
+                f"{1000 * stage.db_cpu / total:.1f}" if stage.db_cpu else "-",
+            ]
+        )
+    return rows
+
+
+STAGE_HEADERS = (
+    "stage",
+    "pages",
+    "wall s",
+    "pages/s",
+    "pages/s per list page: median (p10-p90)",
+    "ms/page",
+    "Δ ms/page",
+    "time vs fetch only",
+    "bench CPU ms/page",
+    "site CPU ms/page",
+    "PostgreSQL CPU ms/page",
+)
+
+
+# ── main ────────────────────────────────────────────────────────────────────────────────
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Read the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("--pages", type=int, default=2000, help="article pages on the site (default 2000)")
+    parser.add_argument(
+        "--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql (default both)"
+    )
+    parser.add_argument("--corpus", type=Path, default=None, help="govnews/articles.jsonl: more sentences for pages")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL, help="PostgreSQL server (a schema is created in it)")
+    parser.add_argument(
+        "--bare-pages", type=int, default=500, help="pages (spread over the site) for the in-process costs"
+    )
+    parser.add_argument(
+        "--trace-lists", type=int, default=2, help="list pages ingested under tracemalloc at the end (0: skip)"
+    )
+    args = parser.parse_args(argv)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = [b for b in backends if b not in BACKEND_LABELS]
+    if unknown or args.pages < 1:
+        parser.error(f"unknown backend(s) {unknown}" if unknown else "--pages must be at least 1")
+    if args.corpus is not None and not args.corpus.is_file():
+        parser.error(f"{args.corpus} is not a file")
+    args.backends = backends
+    return args
+
+
+async def run(args: argparse.Namespace) -> None:
+    """Run the benchmark and print its tables."""
+    began = time.perf_counter()
+    notes: list[str] = []
+    names = list(args.backends)
+    if "postgresql" in names and (problem := postgres_problem(args.postgres_url)) is not None:
+        notes.append(f"{problem}: PostgreSQL rows skipped.")
+        names.remove("postgresql")
+
+    pool = build_pool(args.corpus)
+    # The jieba dictionary loads on first use; load it before anything is timed.
+    summarize(parse(site_page(0, args.pages, pool).body))
+    index_text("预热", ["加载分词词典。"])
+    gc.collect()
+
+    config = FetchConfig(delay=0, per_host=8, retries=0, trust_env=False)
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp, serve_site(args.pages, args.corpus) as site:
+        base, site_pid = site
+        workdir = Path(tmp)
+        sources = sources_of(base, args.pages)
+        backends: list[Backend] = []
+        meter = Meter(site_pid, _libpq(args.postgres_url) if "postgresql" in names else None)
+        try:
+            for name in names:
+                backends.append(await asyncio.to_thread(open_backend, name, workdir, args.postgres_url))
+            meter.open()
+            async with Fetcher(config) as fetcher:
+                await discover(sources[0], fetcher)  # one request before timing: connection set up
+                fetch_stage = Stage("fetch only", fetch_only(fetcher))
+                parse_stage = Stage("fetch + parse", fetch_parse(fetcher, summarise=False))
+                summary_stage = Stage("fetch + parse + summarise", fetch_parse(fetcher, summarise=True))
+                store_stages = [
+                    Stage(f"whole pipeline, {BACKEND_LABELS[b.name]}", pipeline(fetcher, b)) for b in backends
+                ]
+                first = [fetch_stage, parse_stage, summary_stage, *store_stages]
+                rss1 = await run_pass(meter, first, sources, "first pass")
+                counts = {b.name: await stored_counts(b) for b in backends}
+                second = [Stage(f"re-ingest, {BACKEND_LABELS[b.name]}", pipeline(fetcher, b)) for b in backends]
+                rss2 = await run_pass(meter, second, sources, "second pass") if second else None
+                peak = peak_rss_mb()
+                trace = None
+                if args.trace_lists > 0:
+                    trace = await trace_subset(fetcher, sources[: args.trace_lists], workdir, args.postgres_url)
+        finally:
+            meter.close()
+            for backend in backends:
+                await backend.engine.dispose()
+                await asyncio.to_thread(backend.cleanup)
+        site_cpu = cpu_seconds(site_pid)
+    measured_at = time.perf_counter()
+    log("in-process costs …")
+    bare_count, costs = bare_costs(args.pages, args.bare_pages, pool)
+    elapsed = time.perf_counter() - began
+
+    sample = [site_page(i, args.pages, pool) for i in range(0, args.pages, max(1, args.pages // 200))]
+    print("# Ingest benchmark\n")
+    print(
+        f"{args.pages} article pages behind {len(sources)} list pages on 127.0.0.1 (a child process), "
+        f"{sum(p.charset != 'utf-8' for p in sample) * 100 // len(sample)}% GBK, "
+        f"{statistics.mean(len(p.body) for p in sample) / 1024:.1f} KiB per page on average; sentences from "
+        f"ingest/samples{' and ' + str(args.corpus) if args.corpus else ''} ({len(pool.sentences)} sentences, "
+        f"{len(pool.clauses)} clauses). Fetching: delay=0, retries=0, one article at a time per source "
+        f"(as `ingest_urls` does). Python {sys.version.split()[0]}, {os.cpu_count()} CPUs. "
+        f"Whole run {elapsed:.0f} s (timed passes {measured_at - began:.0f} s); site process used "
+        f"{site_cpu:.1f} CPU s in all.\n"
+    )
+    for note in notes:
+        print(f"> {note}\n")
+
+    print("## First pass: stages side by side (same pages, stage order rotated per list page)\n")
+    previous = {parse_stage.name: fetch_stage, summary_stage.name: parse_stage}
+    previous |= {stage.name: summary_stage for stage in store_stages}
+    print(table(STAGE_HEADERS, stage_rows(first, fetch_stage, previous)))
+    print(
+        "\nΔ ms/page: over the stage before it (the pipeline rows: over fetch + parse + summarise). "
+        "CPU columns: this process (all threads, SQLite included), the site process, and the "
+        "PostgreSQL backends serving this benchmark.\n"
+    )
+
+    if second:
+        print("## Second pass: re-ingest the unchanged site (no validators; content-hash check)\n")
+        rows = []
+        for stage, store in zip(second, store_stages, strict=True):
+            rows.append(
+                [
+                    stage.name,
+                    stage.total,
+                    f"{stage.wall:.1f}",
+                    f"**{stage.rate:.1f}**",
+                    spread(stage.chunk_rates()),
+                    f"{stage.ms_per_page:.1f}",
+                    f"{stage.wall / store.wall:.2f}x" if store.wall else "-",
+                    f"{1000 * stage.cpu / max(stage.total, 1):.1f}",
+                    f"{1000 * stage.db_cpu / max(stage.total, 1):.1f}" if stage.db_cpu else "-",
+                    ", ".join(f"{k} {v}" for k, v in sorted(stage.outcomes.items())),
+                ]
+            )
+        print(
+            table(
+                (
+                    "pass",
+                    "pages",
+                    "wall s",
+                    "pages/s",
+                    "pages/s per list page: median (p10-p90)",
+                    "ms/page",
+                    "time vs first pass",
+                    "bench CPU ms/page",
+                    "PostgreSQL CPU ms/page",
+                    "outcomes",
+                ),
+                rows,
+            )
+        )
+        print()
+
+    if backends:
+        print("## What was stored (first pass)\n")
+        rows = []
+        for stage, backend in zip(store_stages, backends, strict=True):
+            stored = counts[backend.name]
+            outcomes = ", ".join(f"{k} {v}" for k, v in sorted(stage.outcomes.items()))
+            ok = stage.outcomes["new"] == args.pages == stored["articles"] == stored["summaries"]
+            rows.append(
+                [
+                    BACKEND_LABELS[backend.name],
+                    outcomes,
+                    stored["articles"],
+                    stored["reposts"],
+                    stored["summaries"],
+                    "yes" if ok else "**NO**",
+                ]
+            )
+        print(table(("backend", "outcomes", "article rows", "reposts", "summaries", f"all {args.pages} new"), rows))
+        print()
+        verdicts = [
+            f"{BACKEND_LABELS[b.name]} {s.rate:.1f} pages/s ({'met' if s.rate >= TARGET else 'not met'})"
+            for b, s in zip(backends, store_stages, strict=True)
+        ]
+        print(f"**Target ≥ {TARGET:.0f} pages/s through the whole pipeline:** {'; '.join(verdicts)}.\n")
+
+    print(f"## In-process cost per page, no HTTP ({bare_count} of the same pages)\n")
+    total = sum(statistics.mean(v) for v in costs.values())
+    rows = [
+        [
+            name,
+            f"{statistics.mean(v):.2f}",
+            f"{statistics.median(v):.2f}",
+            f"{statistics.quantiles(v, n=20, method='inclusive')[18]:.2f}" if len(v) > 1 else "-",
+            f"{100 * statistics.mean(v) / total:.0f}%",
+        ]
+        for name, v in costs.items()
+    ]
+    rows.append(["sum", f"{total:.2f}", "", "", "100%"])
+    print(table(("step", "mean ms", "median ms", "p95 ms", "share"), rows))
+    ceiling = 1000 / total if total else 0
+    print(f"\nCPU alone caps one-at-a-time ingestion at about {ceiling:.0f} pages/s on one core.\n")
+
+    print("## Memory (this process)\n")
+    rows = [["first pass", *_rss_cells(rss1)]]
+    if rss2 is not None:
+        rows.append(["second pass", *_rss_cells(rss2)])
+    print(
+        table(
+            ("pass", "RSS at start MiB", "middle MiB", "end MiB", "1st half growth MiB", "2nd half growth MiB"),
+            rows,
+        )
+    )
+    print(f"\nPeak RSS (ru_maxrss) over the timed passes: **{peak:.0f} MiB**.\n")
+    if trace is not None:
+        print(f"### tracemalloc, {sum(trace.pages)} pages into a fresh SQLite file (after the timed passes)\n")
+        rows = [[k + 1, trace.pages[k], f"{trace.traced_mb[k]:.1f}"] for k in range(len(trace.pages))]
+        print(table(("list page", "pages", "traced MiB after it (after gc)"), rows))
+        if len(trace.pages) > 1:
+            grown = trace.traced_mb[-1] - trace.traced_mb[0]
+            per_page = 1024 * grown / max(sum(trace.pages[1:]), 1)
+            print(f"\nKept after the first list page: {grown:+.2f} MiB ({per_page:+.1f} KiB per page). Top growth:\n")
+            print(table(("where", "KiB", "blocks"), [[w, f"{s:+.1f}", f"{c:+d}"] for w, s, c in trace.top]))
+        print()
+
+
+def _rss_cells(rss: tuple[float, float, float]) -> list[str]:
+    start, middle, end = rss
+    return [f"{start:.0f}", f"{middle:.0f}", f"{end:.0f}", f"{middle - start:+.1f}", f"{end - middle:+.1f}"]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the ingest benchmark (see the module docstring)."""
+    asyncio.run(run(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Daily digests and channel posts: build the messages and put them in the outbox.
+
+A subscriber's digest is enqueued under the key of their local date, in the same transaction
+that moves their `last_digest_at`: two schedulers or a restart at 08:00 enqueue it once, and the
+outbox's unique (kind, key, chat) turns a second attempt into nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.render import channel_post, digest_messages
+from storage import (
+    OutboxKind,
+    Subscriber,
+    active_channels,
+    articles_for_digest,
+    digest_key,
+    enqueue,
+    get_article,
+    subscribers_due_for_digest,
+    update_subscriber,
+)
+
+__all__ = ["enqueue_channel_posts", "enqueue_due_digests"]
+
+logger = logging.getLogger(__name__)
+
+# A first digest covers the day before the subscription, not the whole archive.
+_FIRST_DIGEST_SPAN = timedelta(days=1)
+
+
+async def enqueue_due_digests(
+    sessions: async_sessionmaker[AsyncSession], *, now: datetime, send_empty: bool = False
+) -> int:
+    """Enqueue the digest of every subscriber whose time has come today; return how many."""
+    enqueued = 0
+    after = 0
+    while True:
+        async with sessions() as session:
+            due = await subscribers_due_for_digest(session=session, now=now, after_id=after)
+        if not due:
+            break
+        after = due[-1].id
+        for subscriber in due:
+            enqueued += await _enqueue_digest(sessions, subscriber, now=now, send_empty=send_empty)
+    if enqueued:
+        logger.info("enqueued %d digests", enqueued)
+    return enqueued
+
+
+async def _enqueue_digest(
+    sessions: async_sessionmaker[AsyncSession], subscriber: Subscriber, *, now: datetime, send_empty: bool
+) -> int:
+    """Enqueue one subscriber's digest and move their last_digest_at, in one transaction."""
+    local = now.astimezone(ZoneInfo(subscriber.timezone))
+    since = subscriber.last_digest_at or now - _FIRST_DIGEST_SPAN
+    async with sessions.begin() as session:
+        articles = await articles_for_digest(
+            session=session, subscriber=subscriber, since=since, until=now, limit=subscriber.digest_size
+        )
+        enqueued = 0
+        if articles or send_empty or subscriber.send_empty:
+            items = [(a, a.summary.data if a.summary else None) for a in articles]
+            parts = digest_messages(items, subscriber.language, local.strftime("%Y-%m-%d"))
+            enqueued = await enqueue(
+                session=session,
+                kind=OutboxKind.DIGEST,
+                key=digest_key(subscriber=subscriber, now=now),
+                chat_ids=[subscriber.chat_id],
+                payload={"parts": [{"text": text} for text in parts]},
+            )
+        await update_subscriber(session=session, chat_id=subscriber.chat_id, last_digest_at=now)
+    return enqueued
+
+
+async def enqueue_channel_posts(session: AsyncSession, *, article_id: int, zone: ZoneInfo) -> int:
+    """Enqueue a new article for every bound channel, in the caller's transaction."""
+    channels = await active_channels(session=session)
+    if not channels:
+        return 0
+    article = await get_article(session=session, article_id=article_id)
+    if article is None or article.summary is None:
+        return 0
+    payload = {"parts": [{"text": channel_post(article, article.summary.data, zone)}]}
+    return await enqueue(
+        session=session,
+        kind=OutboxKind.CHANNEL_POST,
+        key=str(article_id),
+        chat_ids=[c.chat_id for c in channels],
+        payload=payload,
+    )

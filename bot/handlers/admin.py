@@ -1,0 +1,283 @@
+"""Admin commands: /announce (preview → send through the outbox, with a live tally), /stats,
+/ingest, /reports and /channel. The user id is checked on every call and every button press."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.callbacks import Action, decode, encode, pattern
+from bot.context import Context, is_admin, lang
+from bot.render import esc
+from bot.texts import t
+from storage import (
+    OutboxKind,
+    active_subscriber_ids,
+    article_count_by_source,
+    bind_channel,
+    count_subscribers,
+    create_announcement,
+    delivery_stats,
+    enqueue,
+    get_announcement,
+    list_sources_health,
+    outbox_tally,
+    recent_reports,
+    set_announcement_status,
+)
+
+__all__ = ["HANDLERS", "MAX_ANNOUNCEMENT"]
+
+logger = logging.getLogger(__name__)
+
+MAX_ANNOUNCEMENT = 3500  # characters, leaving room for the heading within Telegram's 4,096
+_PROGRESS_EVERY = 2.0  # seconds between edits of the progress message
+_ENQUEUE_PAGE = 5000
+
+
+async def _refuse(update: Update, context: Context) -> bool:
+    """Refuse a non-admin politely and log the attempt; return True when refused."""
+    if is_admin(update, context):
+        return False
+    user = update.effective_user
+    logger.warning("refused admin action from user %s", user.id if user else None)
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(lang(update), "admins_only"), show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(t(lang(update), "admins_only"), do_quote=False)
+    return True
+
+
+async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message | None:
+    if update.effective_message is None:
+        return None
+    return await update.effective_message.reply_text(
+        text, parse_mode=ParseMode.HTML, reply_markup=markup, do_quote=False
+    )
+
+
+async def announce(update: Update, context: Context) -> None:
+    """Preview an announcement with [发送] [取消]."""
+    if await _refuse(update, context):
+        return
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    language = lang(update)
+    text = message.text_html.partition(" ")[2].strip() if message.text else ""
+    if not text and message.reply_to_message is not None:
+        text = message.reply_to_message.text_html or ""
+    if not text:
+        await _reply(update, t(language, "announce_hint"))
+        return
+    if len(text) > MAX_ANNOUNCEMENT:
+        await _reply(update, t(language, "too_long", limit=MAX_ANNOUNCEMENT))
+        return
+    async with context.bot_data.ready.sessions.begin() as session:
+        announcement = await create_announcement(session=session, author_user_id=update.effective_user.id, text=text)
+        count = await count_subscribers(session=session, active=True)
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t(language, "send"), callback_data=encode(Action.ANNOUNCE, announcement.id)),
+                InlineKeyboardButton(
+                    t(language, "cancel"), callback_data=encode(Action.CANCEL_ANNOUNCE, announcement.id)
+                ),
+            ]
+        ]
+    )
+    try:
+        await _reply(update, t(language, "announce_preview", count=count, text=text), buttons)
+    except BadRequest:
+        # The admin's own HTML (from a reply) did not parse: show it escaped instead.
+        await _reply(update, t(language, "announce_preview", count=count, text=esc(text)), buttons)
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """Send or cancel an announcement (admins only, checked again here)."""
+    query = update.callback_query
+    assert query is not None
+    if await _refuse(update, context):
+        return
+    language = lang(update)
+    try:
+        press = decode(query.data)
+    except ValueError:
+        await query.answer(t(language, "stale_button"))
+        return
+    await query.answer()
+    sessions = context.bot_data.ready.sessions
+    async with sessions.begin() as session:
+        announcement = await get_announcement(session=session, announcement_id=press.args[0])
+        if announcement is None or announcement.status != "draft":
+            await _reply(update, t(language, "stale_button"))
+            return
+    if press.action is Action.CANCEL_ANNOUNCE:
+        async with sessions.begin() as session:
+            await set_announcement_status(
+                session=session, announcement_id=announcement.id, status="cancelled", expected="draft"
+            )
+        await query.edit_message_text(t(language, "cancelled"))
+        return
+    payload = {"parts": [{"text": t("zh", "announcement", text=announcement.text)}]}
+    # Enqueue a page of subscribers per transaction: a crash midway is resumed by pressing
+    # nothing — the rows already in the outbox are sent, and enqueuing again adds no duplicate.
+    async with sessions.begin() as session:
+        started = await set_announcement_status(
+            session=session, announcement_id=announcement.id, status="sending", expected="draft"
+        )
+    if not started:
+        return  # another admin (or a double tap) started it already
+    after: int | None = None  # chat ids of groups and channels are negative: start below them all
+    while True:
+        async with sessions.begin() as session:
+            chat_ids = await active_subscriber_ids(session=session, after_chat_id=after, limit=_ENQUEUE_PAGE)
+            if not chat_ids:
+                break
+            await enqueue(
+                session=session,
+                kind=OutboxKind.ANNOUNCEMENT,
+                key=str(announcement.id),
+                chat_ids=chat_ids,
+                payload=payload,
+            )
+        after = chat_ids[-1]
+        if context.bot_data.sender is not None:
+            context.bot_data.sender.wake()
+    progress = query.message
+    if isinstance(progress, Message):
+        context.application.create_task(_follow(context, progress, announcement.id, language), update=update)
+
+
+async def _follow(context: Context, message: Message, announcement_id: int, language: str) -> None:
+    """Edit the progress message as the outbox drains, then show the final tally."""
+    sessions = context.bot_data.ready.sessions
+    shown = ""
+    while True:
+        async with sessions() as session:
+            tally = await outbox_tally(session=session, kind=OutboxKind.ANNOUNCEMENT, key=str(announcement_id))
+        counts = {k: tally.get(k, 0) for k in ("sent", "blocked", "failed")}
+        pending = tally.get("pending", 0) + tally.get("sending", 0)
+        done = pending == 0
+        text = t(language, "announce_done" if done else "announce_progress", pending=pending, **counts)
+        if text != shown:
+            try:
+                await message.edit_text(text, parse_mode=ParseMode.HTML)
+                shown = text
+            except TelegramError:  # a stalled or rate-limited edit: the next one catches up
+                logger.debug("progress edit failed", exc_info=True)
+        if done:
+            async with sessions.begin() as session:
+                await set_announcement_status(session=session, announcement_id=announcement_id, status="done")
+            return
+        await asyncio.sleep(_PROGRESS_EVERY)
+
+
+async def stats(update: Update, context: Context) -> None:
+    """Show subscribers, articles per source, the last ingest and deliveries."""
+    if await _refuse(update, context):
+        return
+    async with context.bot_data.ready.sessions() as session:
+        active = await count_subscribers(session=session, active=True)
+        total = await count_subscribers(session=session, active=None)
+        per_source = await article_count_by_source(session=session)
+        health = await list_sources_health(session=session)
+        deliveries = await delivery_stats(session=session, since=datetime.now(UTC) - timedelta(days=1))
+    recent = {str(status): count for status, count in deliveries.outbox_recent.items()}
+    last = max((h.last_success_at for h in health if h.last_success_at), default=None)
+    zone = context.bot_data.zone
+    lines = "\n".join(f"• {esc(name)}：{count}" for name, count in sorted(per_source.items()))
+    await _reply(
+        update,
+        t(
+            lang(update),
+            "stats",
+            active=active,
+            total=total,
+            articles=sum(per_source.values()),
+            last_ingest=last.astimezone(zone).strftime("%Y-%m-%d %H:%M") if last else "—",
+            per_source=lines,
+            **{k: recent.get(k, 0) for k in ("sent", "blocked", "failed", "pending")},
+        ),
+    )
+
+
+async def ingest_now(update: Update, context: Context) -> None:
+    """Run one ingest pass now, over every source or the one named."""
+    if await _refuse(update, context):
+        return
+    services = context.bot_data.ready
+    name = " ".join(context.args or []).strip()
+    chosen = [s for s in services.sources if not name or s.name == name]
+    if not chosen:
+        await _reply(update, t(lang(update), "no_source", name=esc(name[:100])))
+        return
+    totals: dict[str, int] = {}
+    for source in chosen:
+        tally = await services.ingest(source)
+        for outcome, n in tally.counts.items():
+            totals[str(outcome)] = totals.get(str(outcome), 0) + n
+    keys = ("new", "updated", "duplicate", "unchanged", "failed")
+    await _reply(update, t(lang(update), "ingest_done", **{k: totals.get(k, 0) for k in keys}))
+
+
+async def reports(update: Update, context: Context) -> None:
+    """List the most recent user reports, with who filed them."""
+    if await _refuse(update, context):
+        return
+    async with context.bot_data.ready.sessions() as session:
+        rows = await recent_reports(session=session, limit=20)
+    if not rows:
+        await _reply(update, t(lang(update), "no_reports"))
+        return
+    zone = context.bot_data.zone
+    lines = [
+        f"<b>#{r.id}</b> {r.created_at.astimezone(zone):%m-%d %H:%M} {esc(r.name or '?')}"
+        + (f" @{esc(r.username)}" if r.username else "")
+        + f" <code>{r.user_id}</code>\n{esc(r.text[:300])}"
+        for r in rows
+    ]
+    await _reply(update, "\n\n".join(lines)[:4000])
+
+
+async def channel(update: Update, context: Context) -> None:
+    """Bind a channel (the bot being its admin) to receive each new article as it is ingested."""
+    if await _refuse(update, context):
+        return
+    language = lang(update)
+    name = " ".join(context.args or []).strip()
+    if not name or len(name) > 64 or " " in name:
+        await _reply(update, t(language, "channel_hint"))
+        return
+    try:
+        chat = await context.bot.get_chat(name)
+        member = await context.bot.get_chat_member(chat.id, context.bot.id)
+    except TelegramError:
+        await _reply(update, t(language, "channel_not_admin", channel=esc(name)))
+        return
+    if member.status not in {"administrator", "creator"}:
+        await _reply(update, t(language, "channel_not_admin", channel=esc(name)))
+        return
+    assert update.effective_user is not None
+    async with context.bot_data.ready.sessions.begin() as session:
+        await bind_channel(
+            session=session, chat_id=chat.id, title=chat.title or name, bound_by=update.effective_user.id
+        )
+    await _reply(update, t(language, "channel_bound", channel=esc(name)))
+
+
+_BUTTONS = "|".join(p.pattern.strip("^$") for p in map(pattern, (Action.ANNOUNCE, Action.CANCEL_ANNOUNCE)))
+
+HANDLERS: list[BaseHandler[Update, Context, None]] = [
+    CommandHandler("announce", announce),
+    CommandHandler("stats", stats),
+    CommandHandler("ingest", ingest_now),
+    CommandHandler("reports", reports),
+    CommandHandler("channel", channel),
+    CallbackQueryHandler(on_button, pattern=f"^(?:{_BUTTONS})$"),
+]

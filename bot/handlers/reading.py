@@ -1,0 +1,290 @@
+"""Reading commands: /start, /help, /latest, /summary, /full, /search, /sources and their buttons."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.callbacks import Action, decode, encode, pattern
+from bot.context import Context, is_admin, lang
+from bot.render import (
+    StoredArticle,
+    contacts_text,
+    esc,
+    full_pages,
+    latest_message,
+    summary_message,
+)
+from bot.texts import ADMIN_COMMANDS, COMMANDS, EN, t
+from ingest import Source, canonical_url
+from storage import get_article, get_article_by_url, latest_articles, search_articles
+
+__all__ = ["HANDLERS", "MAX_ARGUMENT"]
+
+logger = logging.getLogger(__name__)
+
+MAX_ARGUMENT = 500  # characters: no article id, URL or search needs more
+_LATEST_DEFAULT = 10
+_LATEST_MAX = 30
+_SEARCH_PAGE = 10
+
+
+async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup, do_quote=False)
+
+
+def _argument(context: Context) -> str:
+    return " ".join(context.args or []).strip()
+
+
+async def _too_long(update: Update, argument: str) -> bool:
+    if len(argument) > MAX_ARGUMENT:
+        await _reply(update, t(lang(update), "too_long", limit=MAX_ARGUMENT))
+        return True
+    return False
+
+
+async def start(update: Update, context: Context) -> None:
+    """Greet the user and offer the daily digest."""
+    button = InlineKeyboardButton(t(lang(update), "subscribe_button"), callback_data=encode(Action.SUBSCRIBE))
+    await _reply(update, t(lang(update), "welcome"), InlineKeyboardMarkup([[button]]))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """List every command, one line each (the admin ones for admins)."""
+    language = lang(update)
+    column = 2 if language == EN else 1
+    lines = [t(language, "help_title")] + [f"/{c[0]} — {esc(c[column])}" for c in COMMANDS]
+    if is_admin(update, context):
+        lines += ["", t(language, "help_admin")] + [f"/{c[0]} — {esc(c[column])}" for c in ADMIN_COMMANDS]
+    await _reply(update, "\n".join(lines))
+
+
+async def _show_latest(update: Update, context: Context, *, limit: int, offset: int) -> None:
+    async with context.bot_data.ready.sessions() as session:
+        rows = await latest_articles(session=session, limit=limit + 1, offset=offset)
+    if not rows:
+        await _reply(update, t(lang(update), "no_articles"))
+        return
+    text, markup = latest_message(
+        rows[:limit], lang(update), context.bot_data.zone, offset=offset, more=len(rows) > limit
+    )
+    await _reply(update, text, markup)
+
+
+async def latest(update: Update, context: Context) -> None:
+    """Show the newest articles, one line each, with a button per article."""
+    argument = _argument(context)
+    limit = int(argument) if argument.isdigit() and argument.isascii() else _LATEST_DEFAULT
+    await _show_latest(update, context, limit=max(1, min(limit, _LATEST_MAX)), offset=0)
+
+
+async def _send_summary(update: Update, context: Context, article: StoredArticle | None, missing: str) -> None:
+    language = lang(update)
+    summary = getattr(getattr(article, "summary", None), "data", None)
+    if article is None or summary is None:
+        await _reply(update, missing)
+        return
+    text, markup = summary_message(article, summary, language, context.bot_data.zone)
+    await _reply(update, text, markup)
+
+
+def _site(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+
+
+def _source_for(url: str, context: Context) -> Source | None:
+    """Return the configured web source whose site the URL is on (its host or a subdomain)."""
+    host = _site(url)
+    for source in context.bot_data.ready.sources:
+        site = _site(source.url)
+        if site and (host == site or host.endswith("." + site)):
+            return source
+    return None
+
+
+async def _summary_of_url(update: Update, context: Context, url: str) -> None:
+    """Summarise a page of a configured source: stored already, or fetched now and stored."""
+    from bot.jobs import ingest_page  # the ingest pipeline; imported here to keep start-up light
+
+    language = lang(update)
+    source = _source_for(url, context)
+    if source is None:
+        sites = sorted({_site(s.url) for s in context.bot_data.ready.sources if s.url.startswith("http")})
+        await _reply(update, t(language, "foreign_host", hosts=esc("、".join(sites) or "—")))
+        return
+    services = context.bot_data.ready
+    async with services.sessions() as session:
+        article = await get_article_by_url(session=session, url=canonical_url(url))
+    if article is None:
+        error, article_id = await ingest_page(url, source, fetcher=services.fetcher, sessions=services.sessions)
+        if error is not None or article_id is None:
+            await _reply(update, t(language, "fetch_failed", error=esc(error or url)))
+            return
+        async with services.sessions() as session:
+            article = await get_article(session=session, article_id=article_id)
+    await _send_summary(update, context, article, t(language, "fetch_failed", error=esc(url)))
+
+
+async def summary(update: Update, context: Context) -> None:
+    """Show the summary of the newest article, of article ID, of a URL, or of the best match."""
+    argument = _argument(context)
+    if await _too_long(update, argument):
+        return
+    language = lang(update)
+    sessions = context.bot_data.ready.sessions
+    if argument.startswith(("http://", "https://")):
+        await _summary_of_url(update, context, argument)
+        return
+    async with sessions() as session:
+        if not argument:
+            rows = await latest_articles(session=session, limit=1)
+            article = rows[0] if rows else None
+            missing = t(language, "no_articles")
+        elif argument.isdigit() and argument.isascii():
+            article = await get_article(session=session, article_id=int(argument))
+            missing = t(language, "not_found", id=esc(argument))
+        else:
+            rows = await search_articles(session=session, words=argument, limit=1)
+            article = rows[0] if rows else None
+            missing = t(language, "no_match", words=esc(argument))
+    await _send_summary(update, context, article, missing)
+
+
+def _page_buttons(article_id: int, page: int, pages: int, language: str) -> InlineKeyboardMarkup | None:
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(t(language, "prev"), callback_data=encode(Action.FULL, article_id, page - 1)))
+    if page + 1 < pages:
+        row.append(InlineKeyboardButton(t(language, "next"), callback_data=encode(Action.FULL, article_id, page + 1)))
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+async def _full_page(
+    context: Context, article_id: int, page: int, language: str
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    async with context.bot_data.ready.sessions() as session:
+        article = await get_article(session=session, article_id=article_id)
+    if article is None or not article.paragraphs:
+        return None
+    pages = full_pages(article, context.bot_data.zone)
+    page = min(page, len(pages) - 1)
+    text = pages[page] + (
+        f"\n\n<i>{t(language, 'page', page=page + 1, pages=len(pages))}</i>" if len(pages) > 1 else ""
+    )
+    return text, _page_buttons(article_id, page, len(pages), language)
+
+
+async def full(update: Update, context: Context) -> None:
+    """Show the full text, a page at a time under Telegram's length limit."""
+    argument = _argument(context)
+    language = lang(update)
+    if not (argument.isdigit() and argument.isascii()) or len(argument) > 16:
+        await _reply(update, t(language, "bad_id"))
+        return
+    shown = await _full_page(context, int(argument), 0, language)
+    if shown is None:
+        await _reply(update, t(language, "not_found", id=esc(argument)))
+        return
+    await _reply(update, *shown)
+
+
+async def search(update: Update, context: Context) -> None:
+    """Search titles and bodies; newest first, a page at a time."""
+    words = _argument(context)
+    if await _too_long(update, words):
+        return
+    if not words:
+        await _reply(update, t(lang(update), "search_hint"))
+        return
+    if context.chat_data is not None:
+        context.chat_data["search"] = words  # the [更多] button carries only the offset
+    await _show_search(update, context, words, offset=0)
+
+
+async def _show_search(update: Update, context: Context, words: str, *, offset: int) -> None:
+    async with context.bot_data.ready.sessions() as session:
+        rows = await search_articles(session=session, words=words, limit=_SEARCH_PAGE + 1, offset=offset)
+    if not rows:
+        await _reply(update, t(lang(update), "no_match", words=esc(words)))
+        return
+    text, markup = latest_message(
+        rows[:_SEARCH_PAGE],
+        lang(update),
+        context.bot_data.zone,
+        offset=offset,
+        more=len(rows) > _SEARCH_PAGE,
+        title_key="search_title",
+        words=esc(words),
+    )
+    await _reply(update, text, markup)
+
+
+async def sources(update: Update, context: Context) -> None:
+    """List the sources the bot follows."""
+    services = context.bot_data.ready
+    lines = [t(lang(update), "sources_title")]
+    lines += [
+        f"• {esc(s.name)}" + (f"  <i>{esc(s.url)}</i>" if s.url.startswith("http") else "") for s in services.sources
+    ]
+    await _reply(update, "\n".join(lines))
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """Handle the reading buttons: summary, full-text pages, contacts, more results."""
+    query = update.callback_query
+    assert query is not None
+    language = lang(update)
+    try:
+        press = decode(query.data)
+    except ValueError:
+        await query.answer(t(language, "stale_button"))
+        return
+    # Always answer, or the client shows a spinner on the button for a long while.
+    await query.answer()
+    if press.action is Action.FULL:
+        shown = await _full_page(context, press.args[0], press.args[1], language)
+        if shown is None:
+            await query.answer(t(language, "stale_button"))
+            return
+        if query.message is not None:
+            text, markup = shown
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    elif press.action is Action.SUMMARY:
+        async with context.bot_data.ready.sessions() as session:
+            article = await get_article(session=session, article_id=press.args[0])
+        await _send_summary(update, context, article, t(language, "not_found", id=press.args[0]))
+    elif press.action is Action.CONTACTS:
+        async with context.bot_data.ready.sessions() as session:
+            article = await get_article(session=session, article_id=press.args[0])
+        contacts = article.contacts if article is not None else []
+        await _reply(update, contacts_text(contacts, language))
+    elif press.action is Action.LATEST:
+        await _show_latest(update, context, limit=_LATEST_DEFAULT, offset=press.args[0])
+    elif press.action is Action.SEARCH:
+        words = (context.chat_data or {}).get("search")
+        if isinstance(words, str):
+            await _show_search(update, context, words, offset=press.args[0])
+
+
+_BUTTONS = "|".join(
+    p.pattern.strip("^$")
+    for p in map(pattern, (Action.FULL, Action.SUMMARY, Action.CONTACTS, Action.LATEST, Action.SEARCH))
+)
+
+HANDLERS: list[BaseHandler[Update, Context, None]] = [
+    CommandHandler("start", start),
+    CommandHandler("help", help_command),
+    CommandHandler("latest", latest),
+    CommandHandler("summary", summary),
+    CommandHandler("full", full),
+    CommandHandler("search", search),
+    CommandHandler("sources", sources),
+    CallbackQueryHandler(on_button, pattern=f"^(?:{_BUTTONS})$"),
+]

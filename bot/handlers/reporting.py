@@ -1,0 +1,67 @@
+"""/report: the reporting contacts of the sources, or a user's report filed with the admins."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot.context import Context, lang
+from bot.render import contacts_text, esc
+from bot.texts import t
+from storage import create_report, recent_contacts
+
+__all__ = ["HANDLERS", "MAX_REPORT"]
+
+logger = logging.getLogger(__name__)
+
+MAX_REPORT = 2000  # characters: a report is a message, not a document
+
+
+async def report(update: Update, context: Context) -> None:
+    """Show how to report (contacts), or file the text (or the replied message) as a report."""
+    message = update.effective_message
+    if message is None:
+        return
+    language = lang(update)
+    text = " ".join(context.args or []).strip()
+    if not text and message.reply_to_message is not None:
+        text = (message.reply_to_message.text or message.reply_to_message.caption or "").strip()
+    services = context.bot_data.ready
+    if not text:
+        configured = [{"label": c.label, "value": c.value} for s in services.sources for c in (s.contacts or ())]
+        async with services.sessions() as session:
+            found = await recent_contacts(session=session)
+        body = contacts_text([*configured, *found], language) + "\n\n" + t(language, "report_hint")
+        await message.reply_text(body, parse_mode=ParseMode.HTML, do_quote=False)
+        return
+    if len(text) > MAX_REPORT:
+        await message.reply_text(t(language, "too_long", limit=MAX_REPORT), do_quote=False)
+        return
+    user, chat = update.effective_user, update.effective_chat
+    assert chat is not None
+    async with services.sessions.begin() as session:
+        ticket = await create_report(
+            session=session,
+            user_id=user.id if user else None,
+            chat_id=chat.id,
+            name=user.full_name if user else None,
+            username=user.username if user else None,
+            text=text,
+        )
+    await message.reply_text(t(language, "report_ack", ticket=ticket.id), parse_mode=ParseMode.HTML, do_quote=False)
+    # The reporter's identity goes to the admins only.
+    who = esc(user.full_name if user else "?") + (f" (@{esc(user.username)})" if user and user.username else "")
+    who += f" <code>{user.id if user else '?'}</code>"
+    notice = t("zh", "report_admin", ticket=ticket.id, who=who, text=esc(text))
+    for admin in context.bot_data.admins:
+        try:
+            await context.bot.send_message(admin, notice, parse_mode=ParseMode.HTML)
+        except TelegramError:  # an admin who never started the bot cannot be written to
+            logger.warning("could not forward report #%s to admin %s", ticket.id, admin)
+
+
+HANDLERS: list[BaseHandler[Update, Context, None]] = [CommandHandler("report", report)]

@@ -1,0 +1,220 @@
+"""The outbox sender: every broadcast message is a row before it is a message.
+
+Digests, announcements and channel posts are enqueued as rows (unique on kind, key and chat), then
+this loop claims due rows, sends them through the rate limiter and records each result at once.
+A crash leaves claimed rows in `sending`; after the lease they are claimed again, so nothing is
+lost and at most the rows in flight at the crash are sent twice. On PostgreSQL rows are claimed
+with FOR UPDATE SKIP LOCKED, so two bot processes never send the same row.
+
+What Telegram's answer means (one table, `classify`):
+
+    RetryAfter               wait what Telegram says, then retry (does not count as an attempt)
+    Forbidden                blocked, kicked or deactivated: mark the chat inactive, stop
+    ChatMigrated             the group became a supergroup: move the chat id, send again now
+    BadRequest chat missing  the chat is gone: like Forbidden
+    BadRequest (other)       the message itself is wrong: failed, error kept (retrying cannot help)
+    TimedOut, NetworkError   retry with exponential backoff, `failed` after `max_attempts`
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.ratelimit import RateLimiter
+from storage import (
+    OutboxRow,
+    claim_due,
+    mark_blocked_row,
+    mark_failed,
+    mark_progress,
+    mark_retry,
+    mark_sent,
+    migrate_chat,
+)
+
+__all__ = ["OutboxSender", "Verdict", "classify"]
+
+logger = logging.getLogger(__name__)
+
+
+class Verdict(StrEnum):
+    """What to do with a row after Telegram answered."""
+
+    RETRY_AFTER = "retry_after"
+    BLOCKED = "blocked"
+    MIGRATED = "migrated"
+    FAILED = "failed"
+    RETRY = "retry"
+
+
+def classify(error: TelegramError) -> Verdict:
+    """Map a Telegram error to what the sender does about it."""
+    if isinstance(error, RetryAfter):
+        return Verdict.RETRY_AFTER
+    if isinstance(error, Forbidden):
+        return Verdict.BLOCKED
+    if isinstance(error, ChatMigrated):
+        return Verdict.MIGRATED
+    # BadRequest subclasses NetworkError: it must be told apart first.
+    if isinstance(error, BadRequest):
+        return Verdict.BLOCKED if "chat not found" in error.message.lower() else Verdict.FAILED
+    if isinstance(error, NetworkError):
+        return Verdict.RETRY
+    return Verdict.FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    text: str
+    markup: InlineKeyboardMarkup | None
+
+    @classmethod
+    def of(cls, data: dict[str, Any], bot: Bot) -> _Part:
+        markup = data.get("reply_markup")
+        return cls(data["text"], InlineKeyboardMarkup.de_json(markup, bot) if markup else None)
+
+
+class OutboxSender:
+    """Claim due outbox rows, send them politely, record every result."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        limiter: RateLimiter,
+        *,
+        batch: int = 50,
+        concurrency: int = 16,
+        max_attempts: int = 5,
+        backoff: timedelta = timedelta(seconds=2),
+        lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.limiter = limiter
+        self.batch = batch
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.lease = lease
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Tell the loop there is new work (after an enqueue), so it does not wait for its poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the rows in hand, then leave `run`."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self, poll: float = 1.0) -> None:
+        """Send until stopped: drain what is due, then wait for a wake-up or the next poll."""
+        while not self._stopping:
+            try:
+                sent = await self.drain_once()
+            except Exception:  # the database may be down: keep the loop, try again after a pause
+                logger.exception("outbox pass failed")
+                sent = 0
+            if sent == 0 and not self._stopping:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=poll)
+
+    async def drain_once(self) -> int:
+        """Claim and send one batch; return how many rows were handled."""
+        async with self.sessions.begin() as session:
+            rows = await claim_due(
+                session=session, worker=self.worker, limit=self.batch, now=datetime.now(UTC), lease=self.lease
+            )
+        if not rows:
+            return 0
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(row: OutboxRow) -> None:
+            async with gate:
+                await self._deliver(row)
+
+        await asyncio.gather(*(one(row) for row in rows))
+        return len(rows)
+
+    async def _deliver(self, row: OutboxRow) -> None:
+        parts = [_Part.of(p, self.bot) for p in row.payload["parts"]]
+        sent_ids: list[int] = list(row.telegram_message_ids or [])
+        chat_id = row.chat_id
+        # A multi-part digest resumes after the parts already sent, so a retry repeats none.
+        for part in parts[len(sent_ids) :]:
+            try:
+                await self.limiter.acquire(chat_id)
+                message = await self.bot.send_message(
+                    chat_id, part.text, parse_mode="HTML", reply_markup=part.markup, disable_web_page_preview=True
+                )
+            except TelegramError as error:
+                chat_id = await self._handle(row, error, sent_ids)
+                if chat_id is None:
+                    return
+                continue
+            sent_ids.append(message.message_id)
+            if len(sent_ids) < len(parts):
+                async with self.sessions.begin() as session:
+                    await mark_progress(session=session, row_id=row.id, message_ids=sent_ids)
+        async with self.sessions.begin() as session:
+            await mark_sent(session=session, row_id=row.id, message_ids=sent_ids)
+
+    async def _handle(self, row: OutboxRow, error: TelegramError, sent_ids: Sequence[int]) -> int | None:
+        """Record what an error means; return the chat id to go on sending to, or None to stop."""
+        verdict = classify(error)
+        now = datetime.now(UTC)
+        async with self.sessions.begin() as session:
+            if verdict is Verdict.MIGRATED:
+                assert isinstance(error, ChatMigrated)
+                await migrate_chat(session=session, old_chat_id=row.chat_id, new_chat_id=error.new_chat_id)
+                return error.new_chat_id
+            if verdict is Verdict.RETRY_AFTER:
+                assert isinstance(error, RetryAfter)
+                wait = _seconds(error.retry_after)
+                self.limiter.hold(wait)
+                await mark_retry(
+                    session=session,
+                    row_id=row.id,
+                    error=str(error),
+                    next_attempt_at=now + timedelta(seconds=wait),
+                    message_ids=list(sent_ids),
+                    count_attempt=False,
+                )
+            elif verdict is Verdict.BLOCKED:
+                await mark_blocked_row(session=session, row_id=row.id, error=str(error))
+            elif verdict is Verdict.RETRY and row.attempts + 1 < self.max_attempts:
+                delay = self.backoff * 2**row.attempts
+                await mark_retry(
+                    session=session,
+                    row_id=row.id,
+                    error=str(error),
+                    next_attempt_at=now + delay,
+                    message_ids=list(sent_ids),
+                    count_attempt=True,
+                )
+            else:
+                await mark_failed(session=session, row_id=row.id, error=str(error))
+        if verdict is not Verdict.RETRY_AFTER:
+            logger.info("outbox row %s to %s: %s (%s)", row.id, row.chat_id, verdict, error)
+        return None
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,219 @@
+"""Turn stored articles and summaries into Telegram messages (HTML parse mode).
+
+Every piece of article text is escaped here, so a title holding `<script>` or `&` shows as
+written. Messages are split on paragraph boundaries under Telegram's 4,096-character limit
+(counted with the tags, which is stricter than Telegram's count without them).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, tzinfo
+from typing import Any, Protocol
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import Action, encode
+from bot.texts import t
+
+__all__ = [
+    "LIMIT",
+    "StoredArticle",
+    "article_line",
+    "channel_post",
+    "contacts_text",
+    "digest_messages",
+    "esc",
+    "full_pages",
+    "latest_message",
+    "split_message",
+    "summary_message",
+]
+
+LIMIT = 4096
+_KEY_SENTENCES_IN_DIGEST = 2
+
+
+class StoredArticle(Protocol):
+    """The fields of a stored article the messages show."""
+
+    id: int
+    url: str
+    title: str
+    source_name: str | None
+    published_at: datetime | None
+    paragraphs: list[str]
+    contacts: list[dict[str, str | None]]
+
+
+def esc(text: object) -> str:
+    """Escape text for Telegram HTML."""
+    return html.escape(str(text), quote=False)
+
+
+def _web(url: str) -> bool:
+    return url.startswith(("http://", "https://"))
+
+
+def _date(article: StoredArticle, tz: tzinfo) -> str:
+    return article.published_at.astimezone(tz).strftime("%Y-%m-%d") if article.published_at else ""
+
+
+def _meta(article: StoredArticle, tz: tzinfo) -> str:
+    return " · ".join(esc(x) for x in (_date(article, tz), article.source_name) if x)
+
+
+def article_line(article: StoredArticle, tz: tzinfo) -> str:
+    """Return one line for a list: id, date, title, source."""
+    meta = _meta(article, tz)
+    return f"<code>{article.id}</code> {esc(article.title or '（无标题）')}" + (f"\n    <i>{meta}</i>" if meta else "")
+
+
+def _article_buttons(article: StoredArticle, lang: str) -> InlineKeyboardMarkup:
+    row = [InlineKeyboardButton(t(lang, "full_button"), callback_data=encode(Action.FULL, article.id, 0))]
+    if _web(article.url):
+        row.append(InlineKeyboardButton(t(lang, "link_button"), url=article.url))
+    row.append(InlineKeyboardButton(t(lang, "contacts_button"), callback_data=encode(Action.CONTACTS, article.id)))
+    return InlineKeyboardMarkup([row])
+
+
+def summary_message(
+    article: StoredArticle, summary: Mapping[str, Any], lang: str, tz: tzinfo
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Return the /summary message: bold title, date · source, key sentences, directives, keywords."""
+    parts = [f"<b>{esc(article.title or '（无标题）')}</b>"]
+    if meta := _meta(article, tz):
+        parts.append(f"<i>{meta}</i>")
+    parts.append("")
+    parts.extend(f"• {esc(s)}" for s in summary.get("key_sentences", []))
+    directives = summary.get("directives", [])
+    if directives:
+        parts.append(f"\n<b>{t(lang, 'directives')}</b>")
+        for n, d in enumerate(directives, 1):
+            parts.append(f"{n}. {_bold_head(d['text'], d['head'])}")
+    if summary.get("keywords"):
+        parts.append(f"\n{t(lang, 'keywords')}：{esc('、'.join(summary['keywords']))}")
+    return _fit("\n".join(parts)), _article_buttons(article, lang)
+
+
+def _bold_head(text: str, head: str) -> str:
+    """Return the directive with its head in bold where it stands (要<b>守底线</b>，…)."""
+    at = text.find(head) if head else -1
+    if at < 0:
+        return f"<b>{esc(head)}</b>：{esc(text)}"
+    return f"{esc(text[:at])}<b>{esc(head)}</b>{esc(text[at + len(head) :])}"
+
+
+def _fit(text: str) -> str:
+    """Cut a message that would not fit at a line boundary (a summary with a hundred directives)."""
+    if len(text) <= LIMIT:
+        return text
+    return text[: text.rfind("\n", 0, LIMIT - 2)] + "\n…"
+
+
+def latest_message(
+    articles: Sequence[StoredArticle],
+    lang: str,
+    tz: tzinfo,
+    *,
+    offset: int,
+    more: bool,
+    title_key: str = "latest_title",
+    **title_values: str,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Return a list of articles with a button per article and a [更多] button."""
+    lines = [t(lang, title_key, **title_values)] + [article_line(a, tz) for a in articles]
+    rows = [
+        [InlineKeyboardButton(f"{a.id} · {a.title[:24]}", callback_data=encode(Action.SUMMARY, a.id))] for a in articles
+    ]
+    if more:
+        action = Action.SEARCH if title_key == "search_title" else Action.LATEST
+        rows.append([InlineKeyboardButton(t(lang, "more"), callback_data=encode(action, offset + len(articles)))])
+    return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
+
+
+def split_message(blocks: Iterable[str], limit: int = LIMIT) -> list[str]:
+    """Join blocks with blank lines into messages under `limit`, never splitting a block unless
+    it alone is too long (then at line breaks, then hard)."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        pieces = [block] if len(block) <= limit else _cut(block, limit)
+        for piece in pieces:
+            candidate = f"{current}\n\n{piece}" if current else piece
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                messages.append(current)
+                current = piece
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _cut(block: str, limit: int) -> list[str]:
+    out: list[str] = []
+    while len(block) > limit:
+        at = block.rfind("\n", 0, limit)
+        at = at if at > limit // 2 else limit
+        out.append(block[:at])
+        block = block[at:].lstrip("\n")
+    return [*out, block] if block else out
+
+
+def full_pages(article: StoredArticle, tz: tzinfo) -> list[str]:
+    """Return the full text as pages under the limit, the header on the first."""
+    header = f"<b>{esc(article.title or '（无标题）')}</b>"
+    if meta := _meta(article, tz):
+        header += f"\n<i>{meta}</i>"
+    # Room for the page counter the handler appends.
+    return split_message([header, *(esc(p) for p in article.paragraphs)], LIMIT - 40)
+
+
+def contacts_text(contacts: Iterable[Mapping[str, str | None]], lang: str) -> str:
+    """Return the reporting contacts, numbers as plain text so clients make them tappable."""
+    lines = [t(lang, "contacts_title")]
+    seen = set()
+    for c in contacts:
+        key = (c.get("label"), c.get("value"))
+        if key in seen:
+            continue
+        seen.add(key)
+        value = c.get("value")
+        lines.append(f"• {esc(c.get('label'))}" + (f"：{esc(value)}" if value else ""))
+    if len(lines) == 1:
+        lines.append(t(lang, "no_contacts"))
+    return "\n".join(lines)
+
+
+def _digest_item(article: StoredArticle, summary: Mapping[str, Any] | None) -> str:
+    title = esc(article.title or "（无标题）")
+    head = f'<a href="{html.escape(article.url)}">{title}</a>' if _web(article.url) else f"<b>{title}</b>"
+    lines = [f"{head} <code>/summary {article.id}</code>"]
+    sentences = (summary or {}).get("key_sentences", [])[:_KEY_SENTENCES_IN_DIGEST]
+    lines.extend(esc(s) for s in sentences)
+    return "\n".join(lines)
+
+
+def digest_messages(items: Sequence[tuple[StoredArticle, Mapping[str, Any] | None]], lang: str, date: str) -> list[str]:
+    """Return the digest: articles grouped by source, each with title, key sentences and link."""
+    if not items:
+        return [t(lang, "digest_empty", date=esc(date))]
+    groups: dict[str, list[str]] = {}
+    for article, summary in items:
+        groups.setdefault(article.source_name or "", []).append(_digest_item(article, summary))
+    blocks = [t(lang, "digest_title", date=esc(date))]
+    for source, entries in groups.items():
+        if source:
+            blocks.append(f"<b>【{esc(source)}】</b>")
+        blocks.extend(entries)
+    return split_message(blocks)
+
+
+def channel_post(article: StoredArticle, summary: Mapping[str, Any], tz: tzinfo) -> str:
+    """Return a new article as a channel post: title, key sentences, directives, link."""
+    text, _ = summary_message(article, summary, "zh", tz)
+    if _web(article.url):
+        text = _fit(f"{text}\n\n{html.escape(article.url)}")
+    return text

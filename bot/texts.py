@@ -1,0 +1,176 @@
+"""Everything the bot says, in Simplified Chinese first and English for English-speaking users.
+
+Templates are HTML for Telegram; placeholders are filled with already-escaped values.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["ADMIN_COMMANDS", "COMMANDS", "language_of", "t"]
+
+ZH: Final = "zh"
+EN: Final = "en"
+
+# (command, Chinese description, English description) — what setMyCommands registers.
+COMMANDS: Final = (
+    ("start", "开始使用", "Start"),
+    ("latest", "最新文章", "Newest articles"),
+    ("summary", "文章摘要：/summary [编号|链接|关键词]", "Summary: /summary [id|link|words]"),
+    ("full", "全文：/full 编号", "Full text: /full id"),
+    ("search", "全文搜索：/search 关键词", "Search: /search words"),
+    ("report", "举报方式；/report 内容 提交举报", "Reporting contacts; /report text files a report"),
+    ("subscribe", "订阅每日摘要：/subscribe [时:分]", "Daily digest: /subscribe [HH:MM]"),
+    ("unsubscribe", "退订每日摘要", "Stop the daily digest"),
+    ("settings", "摘要时间、篇数与来源", "Digest time, size and sources"),
+    ("filter", "关键词过滤：/filter 词 或 /filter -词", "Keyword filter: /filter word or -word"),
+    ("sources", "关注的新闻来源", "News sources followed"),
+    ("help", "全部命令", "All commands"),
+)
+ADMIN_COMMANDS: Final = (
+    ("announce", "向全部订阅者发布公告", "Announce to every subscriber"),
+    ("stats", "运行统计", "Statistics"),
+    ("ingest", "立即抓取：/ingest [来源]", "Ingest now: /ingest [source]"),
+    ("reports", "最近的举报", "Recent reports"),
+    ("channel", "绑定频道：/channel @频道", "Bind a channel: /channel @name"),
+)
+
+_TEXTS: Final[dict[str, dict[str, str]]] = {
+    "welcome": {
+        ZH: "<b>你好，我是 newsbot。</b>\n我阅读本地党媒和政府网站的新闻，帮你提炼要点和部署要求，"
+        "并在你选定的时间送上每日摘要。\n\n发送 /latest 看最新文章，/help 查看全部命令。",
+        EN: "<b>Hello, I am newsbot.</b>\nI read local party-media and government news, pick out the key "
+        "points and the directives, and send you a daily digest at the time you choose.\n\n"
+        "Send /latest for the newest articles, /help for every command.",
+    },
+    "subscribe_button": {ZH: "订阅每日摘要（08:00）", EN: "Subscribe to the daily digest (08:00)"},
+    "help_title": {ZH: "<b>命令</b>", EN: "<b>Commands</b>"},
+    "help_admin": {ZH: "<b>管理员命令</b>", EN: "<b>Admin commands</b>"},
+    "no_articles": {ZH: "还没有文章。", EN: "No articles yet."},
+    "latest_title": {ZH: "<b>最新文章</b>", EN: "<b>Newest articles</b>"},
+    "not_found": {ZH: "找不到编号为 {id} 的文章。", EN: "There is no article {id}."},
+    "no_match": {ZH: "没有找到与“{words}”相关的文章。", EN: "Nothing found for “{words}”."},
+    "bad_id": {ZH: "请给出文章编号，例如 /full 12。", EN: "Give an article id, for example /full 12."},
+    "too_long": {ZH: "输入太长了（最多 {limit} 字）。", EN: "That is too long (at most {limit} characters)."},
+    "foreign_host": {
+        ZH: "只能摘要已配置来源的网址（{hosts}）。",
+        EN: "I only summarise pages of the configured sources ({hosts}).",
+    },
+    "fetch_failed": {ZH: "无法读取该网页：{error}", EN: "Could not read that page: {error}"},
+    "full_button": {ZH: "全文", EN: "Full text"},
+    "link_button": {ZH: "原文链接", EN: "Original"},
+    "contacts_button": {ZH: "举报方式", EN: "Report"},
+    "prev": {ZH: "上一页", EN: "Previous"},
+    "next": {ZH: "下一页", EN: "Next"},
+    "more": {ZH: "更多", EN: "More"},
+    "directives": {ZH: "部署要求", EN: "Directives"},
+    "keywords": {ZH: "关键词", EN: "Keywords"},
+    "page": {ZH: "第 {page}/{pages} 页", EN: "page {page}/{pages}"},
+    "contacts_title": {ZH: "<b>举报方式</b>", EN: "<b>Reporting contacts</b>"},
+    "no_contacts": {ZH: "暂无举报方式。", EN: "No reporting contacts known."},
+    "report_hint": {
+        ZH: "如需向管理员提交举报，请发送 /report 加上内容，或回复一条消息发送 /report。",
+        EN: "To file a report with the admins, send /report followed by the text, or reply to a message with /report.",
+    },
+    "report_ack": {
+        ZH: "已收到你的举报，编号 <b>#{ticket}</b>。管理员会尽快处理。",
+        EN: "Report received, ticket <b>#{ticket}</b>. The admins will look at it.",
+    },
+    "report_admin": {
+        ZH: "<b>新举报 #{ticket}</b>\n来自 {who}\n\n{text}",
+        EN: "<b>New report #{ticket}</b>\nfrom {who}\n\n{text}",
+    },
+    "subscribed": {
+        ZH: "已订阅，每天 {time}（{zone}）送上摘要。用 /settings 调整。",
+        EN: "Subscribed: a digest every day at {time} ({zone}). Adjust with /settings.",
+    },
+    "bad_time": {ZH: "时间格式应为 时:分，例如 /subscribe 07:30。", EN: "Use HH:MM, for example /subscribe 07:30."},
+    "unsubscribed": {
+        ZH: "已退订。随时可以 /subscribe 重新订阅。",
+        EN: "Unsubscribed. /subscribe any time to come back.",
+    },
+    "not_subscribed": {ZH: "你还没有订阅，发送 /subscribe 订阅。", EN: "You are not subscribed; send /subscribe."},
+    "settings": {
+        ZH: "<b>设置</b>\n摘要时间：{time}（{zone}）\n每次篇数：{size}\n过滤：{filters}\n\n"
+        "用 /subscribe 时:分 修改时间，/filter 管理关键词；点击下方按钮选择来源（✓ 为关注）。",
+        EN: "<b>Settings</b>\nDigest time: {time} ({zone})\nArticles per digest: {size}\nFilters: {filters}\n\n"
+        "Change the time with /subscribe HH:MM, keywords with /filter; tap a source below (✓ = followed).",
+    },
+    "none": {ZH: "无", EN: "none"},
+    "filter_added": {ZH: "已添加过滤：{filter}", EN: "Filter added: {filter}"},
+    "filters_cleared": {ZH: "已清除过滤：{filters}", EN: "Filters cleared: {filters}"},
+    "no_filters": {ZH: "没有设置过滤。", EN: "No filters set."},
+    "sources_title": {ZH: "<b>新闻来源</b>", EN: "<b>News sources</b>"},
+    "search_hint": {ZH: "请在 /search 后写上关键词。", EN: "Put the words after /search."},
+    "search_title": {ZH: "<b>搜索：{words}</b>", EN: "<b>Search: {words}</b>"},
+    "unknown_command": {
+        ZH: "不认识这个命令。发送 /help 查看全部命令。",
+        EN: "Unknown command. Send /help for the list.",
+    },
+    "free_text": {
+        ZH: "发送 /summary 关键词 查找文章摘要，或 /help 查看全部命令。",
+        EN: "Send /summary words to find an article's summary, or /help for every command.",
+    },
+    "admins_only": {ZH: "抱歉，这个命令仅限管理员使用。", EN: "Sorry, that command is for admins only."},
+    "announce_hint": {
+        ZH: "用法：/announce 公告内容（或回复一条消息）。",
+        EN: "Usage: /announce text (or reply to a message).",
+    },
+    "announce_preview": {
+        ZH: "<b>公告预览</b>（将发送给 {count} 位订阅者）\n\n{text}",
+        EN: "<b>Announcement preview</b> (to {count} subscribers)\n\n{text}",
+    },
+    "send": {ZH: "发送", EN: "Send"},
+    "cancel": {ZH: "取消", EN: "Cancel"},
+    "cancelled": {ZH: "公告已取消。", EN: "Announcement cancelled."},
+    "announce_progress": {
+        ZH: "<b>公告发送中</b>：已发送 {sent}，已屏蔽 {blocked}，失败 {failed}，待发 {pending}",
+        EN: "<b>Announcing</b>: sent {sent}, blocked {blocked}, failed {failed}, pending {pending}",
+    },
+    "announce_done": {
+        ZH: "<b>公告发送完毕</b>：已发送 {sent}，已屏蔽 {blocked}，失败 {failed}",
+        EN: "<b>Announcement done</b>: sent {sent}, blocked {blocked}, failed {failed}",
+    },
+    "announcement": {ZH: "📢 <b>公告</b>\n\n{text}", EN: "📢 <b>Announcement</b>\n\n{text}"},
+    "digest_title": {ZH: "<b>每日摘要 · {date}</b>", EN: "<b>Daily digest · {date}</b>"},
+    "digest_empty": {
+        ZH: "<b>每日摘要 · {date}</b>\n今天没有新文章。",
+        EN: "<b>Daily digest · {date}</b>\nNothing new today.",
+    },
+    "stats": {
+        ZH: "<b>统计</b>\n订阅者：{active} 活跃 / {total} 总数\n文章：{articles}\n最近抓取：{last_ingest}\n"
+        "投递（24 小时）：已发送 {sent}，屏蔽 {blocked}，失败 {failed}，待发 {pending}\n{per_source}",
+        EN: "<b>Statistics</b>\nSubscribers: {active} active / {total} total\nArticles: {articles}\n"
+        "Last ingest: {last_ingest}\nDeliveries (24 h): sent {sent}, blocked {blocked}, failed {failed}, "
+        "pending {pending}\n{per_source}",
+    },
+    "ingest_done": {
+        ZH: "抓取完成：新增 {new}，更新 {updated}，重复 {duplicate}，未变 {unchanged}，失败 {failed}",
+        EN: "Ingest done: new {new}, updated {updated}, duplicate {duplicate}, unchanged {unchanged}, failed {failed}",
+    },
+    "no_source": {ZH: "没有名为“{name}”的来源。", EN: "There is no source called “{name}”."},
+    "no_reports": {ZH: "还没有举报。", EN: "No reports yet."},
+    "channel_bound": {
+        ZH: "已绑定频道 {channel}，新文章将发布到这里。",
+        EN: "Channel {channel} bound: new articles go there.",
+    },
+    "channel_not_admin": {
+        ZH: "请先把我设为 {channel} 的管理员，再绑定。",
+        EN: "Make me an admin of {channel} first, then bind it.",
+    },
+    "channel_hint": {ZH: "用法：/channel @频道用户名", EN: "Usage: /channel @channelname"},
+    "busy": {ZH: "请求太频繁，请稍后再试。", EN: "Too many requests; please wait a moment."},
+    "sorry": {ZH: "抱歉，出了点问题，请稍后再试。", EN: "Sorry, something went wrong; please try again later."},
+    "stale_button": {ZH: "这个按钮已失效。", EN: "That button has expired."},
+}
+
+
+def language_of(code: str | None) -> str:
+    """Return the language to answer in: English for English clients, Chinese otherwise."""
+    return EN if code and code.lower().startswith("en") else ZH
+
+
+def t(lang: str, key: str, **values: object) -> str:
+    """Return the text `key` in `lang` with `values` filled in (they must be escaped already)."""
+    template = _TEXTS[key]
+    return (template.get(lang) or template[ZH]).format(**values)
