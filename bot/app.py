@@ -105,6 +105,8 @@ def build_application(settings: Settings, services: Services) -> Application[Any
         # Commands of different users do not wait for each other.
         .concurrent_updates(64)
         .connection_pool_size(64)
+        # Jobs run on our own APScheduler; PTB's job queue would start a second, idle one.
+        .job_queue(None)
     )
     if settings.telegram_api_url:
         base = settings.telegram_api_url.rstrip("/")

@@ -87,8 +87,9 @@ async def bot_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
             assert tally.counts["new"] >= 5
         stop = asyncio.Event()
         task = asyncio.create_task(run_bot(settings, stop=stop, schedule=False))
+        # Polling starts right after deleteWebhook; updates sent before the first poll wait for it.
         async with asyncio.timeout(10):
-            while not any(r.method == "getUpdates" for r in emulator.http_log):
+            while not any(r.method == "deleteWebhook" for r in emulator.http_log):
                 await asyncio.sleep(0.02)
         try:
             yield BotEnv(emulator, settings)

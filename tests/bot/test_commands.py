@@ -1,0 +1,204 @@
+"""Every command through python-telegram-bot and the emulator: happy paths and bad inputs."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.app import open_services
+from bot.callbacks import Action, encode
+from bot.jobs import ingest_targets
+from tests.bot.botenv import ADMIN, USER, BotEnv
+
+pytestmark = pytest.mark.asyncio
+
+
+def buttons(sent: object) -> list[tuple[str, str | None]]:
+    rows = (getattr(sent, "reply_markup", None) or {}).get("inline_keyboard", [])
+    return [(b["text"], b.get("callback_data") or b.get("url")) for row in rows for b in row]
+
+
+async def newest_id(env: BotEnv, title_part: str) -> int:
+    listing = await env.ask("/latest 30")
+    for text, data in buttons(listing):
+        if title_part in text and data and data.startswith("s:"):
+            return int(data.split(":")[1])
+    raise AssertionError(f"no article like {title_part!r} in {listing.text}")
+
+
+async def store_file(env: BotEnv, path: Path) -> None:
+    async with open_services(env.settings) as services:
+        tally = await ingest_targets([str(path)], fetcher=services.fetcher, sessions=services.sessions)
+    assert tally.counts["new"] == 1, tally
+
+
+async def test_start_offers_the_digest_and_the_button_subscribes(bot_env: BotEnv) -> None:
+    welcome = await bot_env.ask("/start")
+    assert "newsbot" in (welcome.text or "")
+    ((caption, data),) = buttons(welcome)
+    assert data == encode(Action.SUBSCRIBE)
+    done = await bot_env.press(welcome, data, method="sendMessage")
+    assert "已订阅" in (done.text or "") and "08:00" in (done.text or "")
+
+
+async def test_help_lists_commands_and_admin_ones_only_for_admins(bot_env: BotEnv) -> None:
+    user_help = await bot_env.ask("/help")
+    assert "/summary" in (user_help.text or "") and "/announce" not in (user_help.text or "")
+    admin_help = await bot_env.ask("/help", user=ADMIN)
+    assert "/announce" in (admin_help.text or "")
+
+
+async def test_english_users_get_english(bot_env: BotEnv) -> None:
+    reply = await bot_env.ask("/start", language="en")
+    assert "Hello, I am newsbot" in (reply.text or "")
+
+
+async def test_latest_and_the_article_buttons(bot_env: BotEnv) -> None:
+    listing = await bot_env.ask("/latest")
+    assert "中共荆州市委六届六次全体会议举行" in (listing.text or "")
+    article = next(data for text, data in buttons(listing) if "荆州" in text)
+    summary = await bot_env.press(listing, article or "", method="sendMessage")
+    assert "<b>中共荆州市委六届六次全体会议举行</b>" in (summary.text or "")
+
+
+async def test_summary_by_id_words_and_newest(bot_env: BotEnv) -> None:
+    seed = await newest_id(bot_env, "荆州")
+    by_id = await bot_env.ask(f"/summary {seed}")
+    text = by_id.text or ""
+    assert "2023-07-13 · 荆州广播电视台" in text
+    assert "要<b>守底线</b>" in text  # the directive's head in bold where it stands
+    assert [b[0] for b in buttons(by_id)][:1] == ["全文"]
+    by_words = await bot_env.ask("/summary 流域治理")
+    assert "中共荆州市委六届六次全体会议举行" in (by_words.text or "")
+    newest = await bot_env.ask("/summary")
+    assert newest.text and newest.text.startswith("<b>")
+
+
+async def test_summary_bad_inputs(bot_env: BotEnv) -> None:
+    missing = await bot_env.ask("/summary 99999999")
+    assert "找不到编号为 99999999 的文章" in (missing.text or "")
+    huge = await bot_env.ask("/summary " + "长" * 10_000)
+    assert "输入太长了" in (huge.text or "")
+    nothing = await bot_env.ask("/summary 完全不存在的词语组合")
+    assert "没有找到" in (nothing.text or "")
+    foreign = await bot_env.ask("/summary https://evil.example.com/a.html")
+    assert "只能摘要已配置来源的网址" in (foreign.text or "") and "127.0.0.1" in (foreign.text or "")
+
+
+async def test_html_in_titles_renders_literally(bot_env: BotEnv, tmp_path: Path) -> None:
+    page = tmp_path / "x.txt"
+    page.write_text(
+        "<script>alert(1)</script> & 标题 <b>\n来源：测试\n正文第一句&amp;。会议强调，要抓落实。\n", encoding="utf-8"
+    )
+    await store_file(bot_env, page)
+    article = await newest_id(bot_env, "script")
+    reply = await bot_env.ask(f"/summary {article}")
+    # The emulator refuses malformed HTML as Telegram does: a reply at all means it was escaped.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; 标题 &lt;b&gt;" in (reply.text or "")
+
+
+async def test_full_text_pages_edit_in_place(bot_env: BotEnv, tmp_path: Path) -> None:
+    paragraphs = [f"第{i}段。" + "这是一段很长的正文内容，用来测试分页。" * 12 for i in range(40)]
+    page = tmp_path / "long.txt"
+    page.write_text("很长的文章\n来源：测试\n" + "\n".join(paragraphs) + "\n", encoding="utf-8")
+    await store_file(bot_env, page)
+    article = await newest_id(bot_env, "很长的文章")
+    first = await bot_env.ask(f"/full {article}")
+    assert "第 1/" in (first.text or "")
+    assert len(first.text or "") <= 4096
+    ((caption, data),) = buttons(first)
+    assert caption == "下一页"
+    second = await bot_env.press(first, data or "")
+    assert second.message_id == first.message_id  # edited in place
+    assert "第 2/" in (second.text or "")
+    assert {b[0] for b in buttons(second)} == {"上一页", "下一页"}
+    assert "很长的文章" not in (second.text or "")  # the header is on page 1 only
+    bad = await bot_env.ask("/full abc")
+    assert "请给出文章编号" in (bad.text or "")
+
+
+async def test_report_contacts_and_filing(bot_env: BotEnv) -> None:
+    contacts = await bot_env.ask("/report")
+    assert "违法和不良信息举报：0716-8445200" in (contacts.text or "")
+    with bot_env.emulator.watch() as queue:
+        ack = await bot_env.ask("/report 某单位违规收费 <b>请查处</b>")
+        assert "#1" in (ack.text or "")
+        async with asyncio.timeout(5):
+            while (forwarded := await queue.get()).chat_id != ADMIN:
+                pass
+    assert "新举报 #1" in (forwarded.text or "")
+    assert "&lt;b&gt;请查处&lt;/b&gt;" in (forwarded.text or "")
+    assert f"<code>{USER}</code>" in (forwarded.text or "")  # the reporter, for the admins only
+
+
+async def test_subscribe_settings_filters_and_unsubscribe(bot_env: BotEnv) -> None:
+    assert "时间格式应为" in ((await bot_env.ask("/subscribe 25:00")).text or "")
+    assert "你还没有订阅" in ((await bot_env.ask("/settings")).text or "")
+    assert "07:30" in ((await bot_env.ask("/subscribe 7:30")).text or "")
+    settings = await bot_env.ask("/settings")
+    assert "摘要时间：07:30" in (settings.text or "")
+    toggle = next(data for text, data in buttons(settings) if "示例" in text)
+    assert toggle and toggle.startswith("t:")
+    edited = await bot_env.press(settings, toggle)
+    assert any(text.startswith("  示例") for text, _ in buttons(edited))  # no longer followed
+    assert "已添加过滤：流域" in ((await bot_env.ask("/filter 流域")).text or "")
+    assert "已添加过滤：-体育" in ((await bot_env.ask("/filter -体育")).text or "")
+    assert "流域、-体育" in ((await bot_env.ask("/settings")).text or "")
+    assert "已清除过滤" in ((await bot_env.ask("/filter")).text or "")
+    assert "已退订" in ((await bot_env.ask("/unsubscribe")).text or "")
+    assert "你还没有订阅" in ((await bot_env.ask("/unsubscribe")).text or "")
+
+
+async def test_search_and_sources(bot_env: BotEnv) -> None:
+    found = await bot_env.ask("/search 绿色制造")
+    assert "17种产品、1个园区入选国家绿色制造名单" in (found.text or "")
+    assert "请在 /search 后写上关键词" in ((await bot_env.ask("/search")).text or "")
+    listing = await bot_env.ask("/sources")
+    assert "示例" in (listing.text or "") and "清河新闻网" in (listing.text or "")
+
+
+async def test_admin_commands_refuse_others(bot_env: BotEnv) -> None:
+    for command in ("/announce 你好", "/stats", "/ingest", "/reports", "/channel @x"):
+        reply = await bot_env.ask(command)
+        assert "仅限管理员" in (reply.text or ""), command
+
+
+async def test_stats_reports_and_ingest_for_admins(bot_env: BotEnv) -> None:
+    await bot_env.ask("/report 测试举报")
+    await bot_env.emulator.wait_for(lambda s: s.chat_id == ADMIN and "新举报" in (s.text or ""))
+    stats = await bot_env.ask("/stats", user=ADMIN)
+    assert "订阅者" in (stats.text or "") and "示例" in (stats.text or "")
+    reports = await bot_env.ask("/reports", user=ADMIN)
+    assert "#1" in (reports.text or "") and "测试举报" in (reports.text or "")
+    ingest = await bot_env.ask("/ingest 示例", user=ADMIN, timeout=20)
+    assert "抓取完成" in (ingest.text or "") and "未变 5" in (ingest.text or "")
+    assert "没有名为" in ((await bot_env.ask("/ingest 不存在", user=ADMIN)).text or "")
+
+
+async def test_announcement_preview_send_and_tally(bot_env: BotEnv) -> None:
+    subscribers = [USER, 5001, 5002]
+    for chat in subscribers:
+        await bot_env.ask("/subscribe", user=chat)
+    bot_env.emulator.block(5002)
+    preview = await bot_env.ask("/announce 明天 <b>停电</b> 通知", user=ADMIN)
+    assert "将发送给 3 位订阅者" in (preview.text or "")
+    send = next(data for text, data in buttons(preview) if text == "发送")
+    # A non-admin pressing the admin's button is refused.
+    refused = await bot_env.press(preview, send or "", user=USER, method="answerCallbackQuery")
+    assert "仅限管理员" in (refused.text or "")
+    bot_env.emulator.press(ADMIN, preview, send or "")
+    done = await bot_env.emulator.wait_for(
+        lambda s: s.chat_id == ADMIN and "公告发送完毕" in (s.text or ""), timeout=20
+    )
+    assert "已发送 2" in (done.text or "") and "已屏蔽 1" in (done.text or "")
+    for chat in (USER, 5001):
+        got = [s for s in bot_env.emulator.messages_to(chat) if "公告" in (s.text or "")]
+        # Typed tags are text, not formatting (Telegram formats with entities): shown as typed.
+        assert len(got) == 1 and "明天 &lt;b&gt;停电&lt;/b&gt; 通知" in (got[0].text or "")
+
+
+async def test_unknown_commands_and_free_text(bot_env: BotEnv) -> None:
+    assert "不认识这个命令" in ((await bot_env.ask("/frobnicate")).text or "")
+    assert "/summary" in ((await bot_env.ask("今天有什么新闻？")).text or "")
