@@ -37,7 +37,7 @@ async def store_file(env: BotEnv, path: Path) -> None:
 async def test_start_offers_the_digest_and_the_button_subscribes(bot_env: BotEnv) -> None:
     welcome = await bot_env.ask("/start")
     assert "newsbot" in (welcome.text or "")
-    ((caption, data),) = buttons(welcome)
+    ((_caption, data),) = buttons(welcome)
     assert data == encode(Action.SUBSCRIBE)
     done = await bot_env.press(welcome, data, method="sendMessage")
     assert "已订阅" in (done.text or "") and "08:00" in (done.text or "")
