@@ -10,7 +10,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -161,10 +161,15 @@ def _schedule_bot_jobs(scheduler: AsyncIOScheduler, services: Services, sender: 
 
 
 async def run_bot(
-    settings: Settings, *, webhook: Webhook | None = None, stop: asyncio.Event | None = None, schedule: bool = True
+    settings: Settings,
+    *,
+    webhook: Webhook | None = None,
+    stop: asyncio.Event | None = None,
+    schedule: bool = True,
+    updates: bool = True,
 ) -> None:
-    """Run the bot until SIGINT/SIGTERM (or `stop`): updates, outbox sender and, with `schedule`,
-    the ingest and digest jobs."""
+    """Run the bot until SIGINT/SIGTERM (or `stop`): updates (unless `updates` is False: a second
+    process that only sends), the outbox sender and, with `schedule`, the ingest and digest jobs."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -178,6 +183,7 @@ async def run_bot(
             services.sessions,
             RateLimiter(global_rate=rate),
             max_attempts=settings.delivery.max_attempts,
+            lease=timedelta(seconds=settings.delivery.lease),
         )
         application.bot_data.sender = sender
         scheduler = AsyncIOScheduler(timezone=settings.timezone)
@@ -187,9 +193,9 @@ async def run_bot(
             await register_commands(application.bot, frozenset(settings.admins))
             await application.start()
             assert application.updater is not None
-            if webhook is None:
+            if updates and webhook is None:
                 await application.updater.start_polling(drop_pending_updates=False)
-            else:
+            elif updates and webhook is not None:
                 await application.updater.start_webhook(
                     listen=webhook.listen,
                     port=webhook.port,
@@ -204,7 +210,8 @@ async def run_bot(
                 await stop.wait()
             finally:
                 # Stop taking updates, let in-flight sends finish, then close.
-                await application.updater.stop()
+                if application.updater.running:
+                    await application.updater.stop()
                 scheduler.shutdown(wait=False)
                 sender.stop()
                 await sending

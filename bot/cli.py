@@ -225,6 +225,12 @@ def run(
     webhook: Annotated[str | None, typer.Option("--webhook", help="Public HTTPS URL for Telegram to post to.")] = None,
     listen: Annotated[str, typer.Option("--listen", help="Address the webhook server binds.")] = "0.0.0.0",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port the webhook server binds.")] = 8443,
+    send_only: Annotated[
+        bool,
+        typer.Option(
+            "--send-only", help="Only send (outbox, digests, ingest): a second process beside one that polls."
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Run the bot: polling by default, or a webhook with secret-token verification."""
@@ -244,7 +250,7 @@ def run(
         secret = settings.webhook_secret.get_secret_value()
         hook = Webhook(url=webhook, secret=secret, listen=listen, port=port, path=urlsplit(webhook).path.lstrip("/"))
     _configure_logging()
-    _run(run_bot(settings, webhook=hook))
+    _run(run_bot(settings, webhook=hook, updates=not send_only))
 
 
 @app.command()
