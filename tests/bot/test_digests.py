@@ -1,0 +1,71 @@
+"""Daily digests at a subscriber's time, with a frozen clock: once a day, filters applied."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.app import open_services
+from bot.digests import enqueue_due_digests
+from bot.jobs import ingest_targets
+from tests.bot.botenv import USER, BotEnv
+
+pytestmark = pytest.mark.asyncio
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def next_local(hour: int, minute: int, zone: ZoneInfo = SHANGHAI) -> datetime:
+    """Return the next moment it is hour:minute in `zone`, as UTC."""
+    now = datetime.now(zone)
+    moment = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if moment <= now:
+        moment += timedelta(days=1)
+    return moment.astimezone(UTC)
+
+
+async def test_digest_arrives_once_at_the_subscribers_time(bot_env: BotEnv, tmp_path: Path) -> None:
+    await bot_env.ask("/subscribe 08:00")
+    await bot_env.ask("/subscribe 08:00", user=5001)
+    assert "已添加过滤" in ((await bot_env.ask("/filter -防汛", user=5001)).text or "")
+    page = tmp_path / "flood.txt"
+    page.write_text("县里召开防汛工作会议\n来源：县融媒体中心\n会议强调，要压实防汛责任。\n", encoding="utf-8")
+    async with open_services(bot_env.settings) as services:
+        await ingest_targets([str(page)], fetcher=services.fetcher, sessions=services.sessions)
+        at = next_local(8, 5)
+        assert await enqueue_due_digests(services.sessions, now=at - timedelta(minutes=10)) == 0  # 07:55: not yet
+        # Two schedulers at 08:05 (or a restart): one digest.
+        first, second = await asyncio.gather(
+            enqueue_due_digests(services.sessions, now=at), enqueue_due_digests(services.sessions, now=at)
+        )
+        assert first + second == 1
+        assert await enqueue_due_digests(services.sessions, now=at + timedelta(hours=3)) == 0  # same day
+    digest = await bot_env.emulator.wait_for(lambda s: s.chat_id == USER and "每日摘要" in (s.text or ""), timeout=10)
+    text = digest.text or ""
+    assert f"每日摘要 · {at.astimezone(SHANGHAI):%Y-%m-%d}" in text
+    assert "【县融媒体中心】" in text and "县里召开防汛工作会议" in text and "/summary " in text
+    assert "要压实防汛责任" in text  # a key sentence
+    await asyncio.sleep(1.5)  # the sender polls every second: nothing else may arrive
+    assert [s for s in bot_env.emulator.messages_to(USER) if "每日摘要" in (s.text or "")] == [digest]
+    # The other subscriber filtered the only new article out: no digest, and none sent empty.
+    assert not [s for s in bot_env.emulator.messages_to(5001) if "每日摘要" in (s.text or "")]
+
+
+async def test_a_time_zone_of_ones_own(bot_env: BotEnv, tmp_path: Path) -> None:
+    from storage import update_subscriber
+
+    await bot_env.ask("/subscribe 07:00")
+    async with open_services(bot_env.settings) as services:
+        async with services.sessions.begin() as session:
+            await update_subscriber(session=session, chat_id=USER, timezone="Europe/Berlin")
+        page = tmp_path / "a.txt"
+        page.write_text("一则新闻\n来源：测试\n今天天气很好。\n", encoding="utf-8")
+        await ingest_targets([str(page)], fetcher=services.fetcher, sessions=services.sessions)
+        berlin = ZoneInfo("Europe/Berlin")
+        at = next_local(7, 1, berlin)
+        assert await enqueue_due_digests(services.sessions, now=at - timedelta(minutes=2)) == 0
+        assert await enqueue_due_digests(services.sessions, now=at) == 1
