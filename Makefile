@@ -1,5 +1,6 @@
-# make run: set up .venv, ingest the bundled sample source into SQLite (newsbot.db), list what
-#           was stored and show the summary of the sample meeting report.
+# make run: set up .venv and try the whole bot in this terminal (`newsbot chat`): the bundled
+#           sample source is read into SQLite (newsbot.db) and the real bot answers you through a
+#           local Bot API emulator. No token, no network. Type /quit (or Ctrl-D) to leave.
 # make test: set up .venv (if needed) and run ruff and the whole test suite.
 PYTHON ?= python3
 VENV := .venv
@@ -14,9 +15,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/newsbot ingest
-	$(BIN)/newsbot articles --limit 5
-	$(BIN)/newsbot summarize ingest/samples/jingzhou-2023-07-13.txt
+	$(BIN)/newsbot chat
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.text import Text
 
-from bot.app import run_bot
+from bot.app import open_services, run_bot
 from bot.config import Settings
 from bot.emulator import BotAPIEmulator, Sent
 
@@ -85,13 +85,23 @@ def _show(console: Console, sent: Sent) -> None:
         console.print(line)
 
 
-async def _read_lines(queue: asyncio.Queue[str | None]) -> None:
-    loop = asyncio.get_running_loop()
+async def _next_line() -> str | None:
+    line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    return line.rstrip("\n") if line else None
+
+
+async def _show_answers(console: Console, queue: asyncio.Queue[Sent], last: Sent | None) -> Sent | None:
+    """Show what the bot does in answer: wait up to 10 s for the first record, then until it is quiet."""
+    timeout = 10.0
     while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        await queue.put(line.rstrip("\n") if line else None)
-        if not line:
-            return
+        try:
+            sent = await asyncio.wait_for(queue.get(), timeout)
+        except TimeoutError:
+            return last
+        _show(console, sent)
+        if _buttons(sent):
+            last = sent
+        timeout = 0.3
 
 
 async def run_chat(settings: Settings, console: Console) -> None:
@@ -104,50 +114,41 @@ async def run_chat(settings: Settings, console: Console) -> None:
                 "admins": sorted({*settings.admins, CHAT_USER}),
             }
         )
+        console.print(Text("正在读取新闻来源…", style="dim"))
+        async with open_services(local) as services:
+            for source in services.sources:
+                await services.ingest(source)
         stop = asyncio.Event()
-        bot = asyncio.create_task(run_bot(local, stop=stop))
+        # Sources were just read; the interval jobs would only race the end of the session.
+        bot = asyncio.create_task(run_bot(local, stop=stop, schedule=False))
         console.print(
             Text("newsbot chat — 输入命令（如 /latest、/summary、/help），!数字 按按钮，/quit 退出。", style="bold")
         )
-        lines: asyncio.Queue[str | None] = asyncio.Queue()
-        reader = asyncio.create_task(_read_lines(lines))
-        last_with_buttons: Sent | None = None
-        with emulator.watch() as sent_queue:
+        last: Sent | None = None
+        with emulator.watch() as queue:
             while not bot.done():
-                getter = asyncio.create_task(lines.get())
-                shown = asyncio.create_task(sent_queue.get())
-                done, _ = await asyncio.wait({getter, shown, bot}, return_when=asyncio.FIRST_COMPLETED)
-                for task in (getter, shown):
-                    if task not in done:
-                        task.cancel()
-                if shown in done:
-                    sent = shown.result()
-                    _show(console, sent)
-                    if _buttons(sent):
-                        last_with_buttons = sent
-                if getter in done:
-                    line = getter.result()
-                    if line is None or line.strip() == "/quit":
-                        break
-                    last_with_buttons = _act(console, emulator, line.strip(), last_with_buttons)
+                line = await _next_line()
+                if line is None or line.strip() == "/quit":
+                    break
+                if _act(console, emulator, line.strip(), last):
+                    last = await _show_answers(console, queue, last)
         stop.set()
         with contextlib.suppress(asyncio.CancelledError):
             await bot
-        reader.cancel()
 
 
-def _act(console: Console, emulator: BotAPIEmulator, line: str, last: Sent | None) -> Sent | None:
-    """Type a message, or press a numbered button of the last message that has buttons."""
+def _act(console: Console, emulator: BotAPIEmulator, line: str, last: Sent | None) -> bool:
+    """Type a message, or press a numbered button of the last message that has buttons; return
+    whether the bot was asked anything."""
     if not line:
-        return last
+        return False
     if line.startswith("!") and line[1:].isdigit():
         buttons = _buttons(last) if last else []
         index = int(line[1:]) - 1
-        if not 0 <= index < len(buttons) or buttons[index][1] is None:
+        if last is None or not 0 <= index < len(buttons) or buttons[index][1] is None:
             console.print(Text("没有这个按钮。", style="red"))
-            return last
-        assert last is not None
+            return False
         emulator.press(CHAT_USER, last, buttons[index][1] or "")
-        return last
+        return True
     emulator.send_text(CHAT_USER, line, first_name="终端用户", username="terminal")
-    return last
+    return True

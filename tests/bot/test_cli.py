@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +167,22 @@ def test_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) -> No
     assert result.exit_code == 1
     assert result.output.startswith("newsbot:")
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_chat_runs_the_bot_in_a_terminal(tmp_path: Path) -> None:
+    env = {**os.environ, "NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}", "COLUMNS": "200"}
+    env.pop("NEWSBOT_CONFIG", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input="/latest\n/summary 流域治理\n!1\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "最新文章" in out and "中共荆州市委六届六次全体会议举行" in out
+    assert "部署要求" in out and "守底线" in out  # the summary
+    assert "第 1/" in out or "全会由市委常委会主持" in out  # !1 pressed 全文
+    assert "Traceback" not in proc.stderr
