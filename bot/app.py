@@ -192,30 +192,39 @@ async def run_bot(
         async with application:
             await register_commands(application.bot, frozenset(settings.admins))
             await application.start()
-            assert application.updater is not None
-            if updates and webhook is None:
-                await application.updater.start_polling(drop_pending_updates=False)
-            elif updates and webhook is not None:
-                await application.updater.start_webhook(
-                    listen=webhook.listen,
-                    port=webhook.port,
-                    url_path=webhook.path,
-                    webhook_url=webhook.url,
-                    secret_token=webhook.secret,
-                )
-            sending = asyncio.create_task(sender.run())
-            scheduler.start()
-            logger.info("newsbot is running")
             try:
-                await stop.wait()
+                await _take_updates(application, webhook if updates else None, poll=updates)
+                sending = asyncio.create_task(sender.run())
+                scheduler.start()
+                logger.info("newsbot is running")
+                try:
+                    await stop.wait()
+                finally:
+                    # Stop taking updates, let in-flight sends finish, then close.
+                    if application.updater is not None and application.updater.running:
+                        await application.updater.stop()
+                    scheduler.shutdown(wait=False)
+                    sender.stop()
+                    await sending
             finally:
-                # Stop taking updates, let in-flight sends finish, then close.
-                if application.updater.running:
-                    await application.updater.stop()
-                scheduler.shutdown(wait=False)
-                sender.stop()
-                await sending
                 await application.stop()
+
+
+async def _take_updates(
+    application: Application[Any, Any, Any, Any, Any, Any], webhook: Webhook | None, *, poll: bool
+) -> None:
+    """Start polling, or the webhook server (which rejects calls without the secret token)."""
+    assert application.updater is not None
+    if webhook is not None:
+        await application.updater.start_webhook(
+            listen=webhook.listen,
+            port=webhook.port,
+            url_path=webhook.path,
+            webhook_url=webhook.url,
+            secret_token=webhook.secret,
+        )
+    elif poll:
+        await application.updater.start_polling(drop_pending_updates=False)
 
 
 @dataclass(frozen=True, slots=True)
