@@ -23,15 +23,18 @@ import contextlib
 import logging
 import os
 import socket
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.ratelimit import RateLimiter
 from storage import (
@@ -158,7 +161,8 @@ class OutboxSender:
         sent_ids: list[int] = list(row.telegram_message_ids or [])
         chat_id = row.chat_id
         # A multi-part digest resumes after the parts already sent, so a retry repeats none.
-        for part in parts[len(sent_ids) :]:
+        while len(sent_ids) < len(parts):
+            part = parts[len(sent_ids)]
             try:
                 await self.limiter.acquire(chat_id)
                 message = await self.bot.send_message(
@@ -168,7 +172,7 @@ class OutboxSender:
                 chat_id = await self._handle(row, error, sent_ids)
                 if chat_id is None:
                     return
-                continue
+                continue  # migrated: the same part again, to the new chat id
             sent_ids.append(message.message_id)
             if len(sent_ids) < len(parts):
                 async with self.sessions.begin() as session:
@@ -184,10 +188,12 @@ class OutboxSender:
             if verdict is Verdict.MIGRATED:
                 assert isinstance(error, ChatMigrated)
                 await migrate_chat(session=session, old_chat_id=row.chat_id, new_chat_id=error.new_chat_id)
-                return error.new_chat_id
+                # migrate_chat drops this row when the new chat has its own copy: that copy is sent instead.
+                kept = await session.scalar(select(OutboxRow.id).where(OutboxRow.id == row.id))
+                return error.new_chat_id if kept is not None else None
             if verdict is Verdict.RETRY_AFTER:
                 assert isinstance(error, RetryAfter)
-                wait = _seconds(error.retry_after)
+                wait = _retry_after(error)
                 self.limiter.hold(wait)
                 await mark_retry(
                     session=session,
@@ -216,5 +222,9 @@ class OutboxSender:
         return None
 
 
-def _seconds(value: float | timedelta) -> float:
+def _retry_after(error: RetryAfter) -> float:
+    """Return the seconds Telegram asked us to wait (an int in PTB 22, a timedelta from 23 on)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)  # reading it warns of the change
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
