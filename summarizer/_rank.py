@@ -23,6 +23,8 @@ _FURNITURE = re.compile(
     r"^[(（]?(?:记者|通讯员|编辑|责任编辑|责编|来源|原标题|图[:：]|摄影|校对|审核)|点击|扫码|关注我们|（完）|\(完\)"
 )
 _SHORT = 10
+# Procedure, not news: who chaired or attended. A report's point is what was decided.
+_PROCEDURAL = re.compile(r"(?:主持|出席|列席|参加)(?:会议|全会|开幕式)?[。.]?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,8 @@ def rank(
     score = np.where(lengths < _SHORT, score * lengths / _SHORT, score)
     furniture = np.array([bool(_FURNITURE.search(t)) for t in texts])
     score = np.where(furniture, score * 0.1, score)
+    procedural = np.array([bool(_PROCEDURAL.search(t)) for t in texts])
+    score = np.where(procedural, score * 0.2, score)
     score = score / (score.max() or 1.0)
 
     # MMR: relevance against the most similar sentence already chosen.

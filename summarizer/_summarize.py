@@ -16,7 +16,7 @@ from summarizer._tokens import content_words, words_by_sentence
 __all__ = ["VERSION", "Document", "summarize"]
 
 # Bump when the output for the same input changes, so stored summaries get recomputed.
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 DEFAULT_BUDGET = 200
 
 
@@ -30,12 +30,17 @@ class Document(Protocol):
     def paragraphs(self) -> list[str]: ...
 
 
-def _fit(texts: list[str], order: list[int], budget: int) -> list[int]:
+# Leftover budget is not filled with sentences scoring under this share of the best one.
+_FILLER = 0.25
+
+
+def _fit(texts: list[str], ranking: list[tuple[int, float]], budget: int) -> list[int]:
     """Take sentences in rank order while they fit the budget; return them in document order."""
     picked: list[int] = []
     used = 0
-    for i in order:
-        if used + len(texts[i]) <= budget:
+    floor = ranking[0][1] * _FILLER if ranking else 0.0
+    for i, score in ranking:
+        if used + len(texts[i]) <= budget and score >= floor:
             picked.append(i)
             used += len(texts[i])
     return sorted(picked)
@@ -65,12 +70,11 @@ def summarize(
     starts = [i == 0 or s.paragraph != sentences[i - 1].paragraph for i, s in enumerate(sentences)]
     ranking = rank(texts, words, starts, title_words)
 
-    order = [i for i, _ in ranking]
-    picked = _fit(texts, order, budget)
+    picked = _fit(texts, ranking, budget)
     key = [texts[i] for i in picked]
-    if not picked and order:
+    if not picked and ranking:
         # A single sentence longer than the budget: cut it rather than say nothing.
-        key = [texts[order[0]][: budget - 1] + "…"]
+        key = [texts[ranking[0][0]][: budget - 1] + "…"]
 
     return Summary(
         key_sentences=key,
