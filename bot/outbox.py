@@ -39,6 +39,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.ratelimit import RateLimiter
 from storage import (
     OutboxRow,
+    StorageError,
     claim_due,
     mark_blocked_row,
     mark_failed,
@@ -151,9 +152,20 @@ class OutboxSender:
 
         async def one(row: OutboxRow) -> None:
             async with gate:
-                await self._deliver(row)
+                try:
+                    await self._deliver(row)
+                except StorageError:
+                    raise  # the database is down: the lease brings the row back later
+                except Exception as exc:  # a broken payload: fail the row rather than retry it for ever
+                    logger.exception("outbox row %s cannot be sent", row.id)
+                    async with self.sessions.begin() as session:
+                        await mark_failed(session=session, row_id=row.id, error=f"{type(exc).__name__}: {exc}")
 
-        await asyncio.gather(*(one(row) for row in rows))
+        # Every send of the batch ends before the next claim, so concurrency stays bounded.
+        results = await asyncio.gather(*(one(row) for row in rows), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
         return len(rows)
 
     async def _deliver(self, row: OutboxRow) -> None:
@@ -169,9 +181,10 @@ class OutboxSender:
                     chat_id, part.text, parse_mode="HTML", reply_markup=part.markup, disable_web_page_preview=True
                 )
             except TelegramError as error:
-                chat_id = await self._handle(row, error, sent_ids)
-                if chat_id is None:
+                migrated = await self._handle(row, error, sent_ids)
+                if migrated is None:
                     return
+                chat_id = migrated
                 continue  # migrated: the same part again, to the new chat id
             sent_ids.append(message.message_id)
             if len(sent_ids) < len(parts):
