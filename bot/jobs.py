@@ -32,6 +32,7 @@ from storage import (
     save_summary,
     schedule_source_run,
     store_article,
+    stored_content_hash,
 )
 from summarizer import VERSION, summarize
 
@@ -156,7 +157,12 @@ async def _ingest_one(
         return _Outcome(FAILED, str(exc))
     async with sessions.begin() as session:
         outcome = _Outcome(StoreOutcome.UNCHANGED)
-        if fetched.article is not None:
+        unchanged = (
+            fetched.article is None
+            or await stored_content_hash(session=session, url=fetched.url) == fetched.article.content_hash
+        )
+        if fetched.article is not None and not unchanged:
+            # Summarising is most of an article's cost: only for new or changed text.
             article = _with_contacts(fetched.article, source)
             stored = await _store(session, source_id=source_id, fetched=fetched, article=article)
             outcome = _Outcome(stored.outcome, article_id=stored.article_id)

@@ -102,6 +102,7 @@ from storage._repo import (
     schedule_source_run,
     search_articles,
     store_article,
+    stored_content_hash,
 )
 from storage.errors import DatabaseUnavailable, InvalidDatabaseURL, MigrationError, NotSubscribed, StorageError
 
@@ -190,6 +191,7 @@ __all__ = [
     "set_announcement_status",
     "set_followed_sources",
     "store_article",
+    "stored_content_hash",
     "subscribe",
     "subscribers_due_for_digest",
     "toggle_source",

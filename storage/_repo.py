@@ -41,6 +41,7 @@ __all__ = [
     "schedule_source_run",
     "search_articles",
     "store_article",
+    "stored_content_hash",
 ]
 
 # Articles whose SimHashes differ in at most this many of 64 bits are the same report.
@@ -210,6 +211,13 @@ def _bands(signed: int) -> list[int]:
 def _probes(band: int, radius: int) -> list[int]:
     """Return the 16-bit values within `radius` bits of `band`."""
     return [band ^ sum(1 << bit for bit in flips) for r in range(radius + 1) for flips in combinations(range(16), r)]
+
+
+async def stored_content_hash(*, session: AsyncSession, url: str) -> str | None:
+    """Return the content hash stored under a canonical URL, or None: lets the caller skip
+    summarising a page that has not changed."""
+    stmt = select(ArticleRecord.content_hash).where(ArticleRecord.url == url)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def _article_by_url(session: AsyncSession, url: str) -> ArticleRecord | None:
