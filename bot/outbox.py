@@ -152,6 +152,18 @@ class OutboxSender:
 
         async def one(row: OutboxRow) -> None:
             async with gate:
+                if self._stopping:
+                    # Shutting down: hand the rows not yet started back rather than send them.
+                    async with self.sessions.begin() as session:
+                        await mark_retry(
+                            session=session,
+                            row_id=row.id,
+                            error="released at shutdown",
+                            next_attempt_at=datetime.now(UTC),
+                            message_ids=list(row.telegram_message_ids or []),
+                            count_attempt=False,
+                        )
+                    return
                 try:
                     await self._deliver(row)
                 except StorageError:

@@ -46,7 +46,8 @@ class RateLimiter:
     def __init__(
         self, *, global_rate: float | None = 25.0, private_rate: float = 1.0, group_per_minute: float = 20.0
     ) -> None:
-        self._global = Bucket(global_rate, global_rate) if global_rate else None
+        # No burst: a full bucket would let twice the rate through in the first second.
+        self._global = Bucket(global_rate, 1.0) if global_rate else None
         self._private_rate = private_rate
         self._group_rate = group_per_minute / 60
         self._chats: OrderedDict[int, Bucket] = OrderedDict()
