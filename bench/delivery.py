@@ -993,13 +993,17 @@ def verdict(args: argparse.Namespace, results: Results, backends: list[Backend],
     for backend in backends:
         group = [r for r in runs if r.backend == backend.name and r.mix == "announcement"]
         if group:
-            share = median([r.achieved for r in group]) / args.rate
+            # The lower of the two: first to last message (the bucket's burst flatters it) and the steady part.
+            achieved = median([r.achieved for r in group]) / args.rate
+            steady = median([r.steady for r in group]) / args.rate
+            share = min(achieved, steady)
             violations = sum(r.violations for r in runs if r.backend == backend.name)
+            busiest = max(r.busiest_second for r in runs if r.backend == backend.name)
             lines.append(
-                f"- cap on, {backend.database.label}: {100 * share:.1f}% of {args.rate:g}/s: target "
-                f"{100 * TARGET_SHARE:.0f}% "
+                f"- cap on, {backend.database.label}: {100 * steady:.1f}% of {args.rate:g}/s steady, "
+                f"{100 * achieved:.1f}% first to last message: target {100 * TARGET_SHARE:.0f}% "
                 + ("met" if share >= TARGET_SHARE else "NOT met")
-                + f"; per-chat 1/s limit: {violations} gaps under 1 s"
+                + f"; per-chat 1/s limit: {violations} gaps under 1 s; at most {busiest} messages in one second"
             )
     return "\n".join(lines) + "\n"
 
