@@ -7,7 +7,8 @@ Run as a script, this module is the local Bot API emulator in a process of its o
 It prints the base URL for PTB (``http://127.0.0.1:PORT/bot``) on one line once it listens, then
 reads commands on stdin: ``records`` answers one JSON line, ``[[method, chat_id, at], …]``, what the
 bot did since the last ``records`` (``at`` is the emulator's ``time.monotonic()``, the same clock in
-every process on Linux); ``quit`` or end of input stops it. A child process keeps the emulator's
+every process on Linux); ``delay METHOD SECONDS`` makes it wait before handling each such call (a
+network round trip; 0 stops) and answers ``ok``; ``quit`` or end of input stops it. A child process keeps the emulator's
 request handling off the measured event loop and out from under its GIL, as Telegram's servers are.
 """
 
@@ -282,6 +283,13 @@ class EmulatorProcess:
         await self._child.stdin.drain()
         return [(str(m), int(c), float(a)) for m, c, a in json.loads(await self._child.stdout.readline())]
 
+    async def delay(self, method: str, seconds: float) -> None:
+        """Make the emulator wait before handling each call of `method` (0: no more)."""
+        assert self._child is not None and self._child.stdin is not None and self._child.stdout is not None
+        self._child.stdin.write(f"delay {method} {seconds}\n".encode())
+        await self._child.stdin.drain()
+        await self._child.stdout.readline()  # "ok": the delay is in place
+
 
 async def _serve(token: str) -> None:
     """Serve the emulator, answering ``records`` on stdin, until ``quit`` or end of input."""
@@ -295,7 +303,11 @@ async def _serve(token: str) -> None:
                 rows = [[r.method, r.chat_id, r.at] for r in emulator.sent]
                 emulator.clear()
                 sys.stdout.write(json.dumps(rows) + "\n")
-                sys.stdout.flush()
+            elif line.startswith("delay "):
+                _, method, seconds = line.split()
+                emulator.delay(method, float(seconds))
+                sys.stdout.write("ok\n")
+            sys.stdout.flush()
 
 
 def _main(argv: Sequence[str] | None = None) -> None:

@@ -33,7 +33,12 @@ Cap on (the default 25/s), ``--capped-messages`` messages (500: about 20 s), emu
 process, the emulator's own timestamps: the achieved rate over first to last message, over the
 steady part (after the first second, which the bucket's burst makes faster), the most messages
 in any one-second window, and the per-chat limit: a second run mixes in 3-part digests (three
-messages to one chat each), and every gap between two messages to one chat must be ≥ 1 s.
+messages to one chat each), and every gap between two messages to one chat must be ≥ 1 s (as the
+emulator saw them, and as the sender called send_message). Last, half as many messages with the
+emulator waiting ``--latency`` (0.1 s) before answering each sendMessage, as Telegram's servers
+are a network round trip away, at each ``--latency-concurrency`` (1: what `run_bot` uses on SQLite,
+16: the sender's default): the emulator answering in a millisecond hides how many sends must be in
+flight to reach the cap (rate × round trip).
 
 Where the time goes: the outbox runs are instrumented by wrapping what `bot.outbox` calls, not by
 editing it: every transaction the sender opens is timed and named after the storage call made in
@@ -140,6 +145,10 @@ class Emulator(Protocol):
         """Return (method, chat id, monotonic time) of what the bot did since the last call."""
         ...
 
+    async def delay(self, method: str, seconds: float) -> None:
+        """Make the emulator wait before handling each call of `method` (0: no more)."""
+        ...
+
 
 class InProcess:
     """The emulator on this event loop."""
@@ -154,6 +163,10 @@ class InProcess:
         rows = [(r.method, r.chat_id, r.at) for r in self.emulator.sent]
         self.emulator.clear()
         return rows
+
+    async def delay(self, method: str, seconds: float) -> None:
+        """Make the emulator wait before handling each call of `method`."""
+        self.emulator.delay(method, seconds)
 
 
 @contextlib.asynccontextmanager
@@ -177,6 +190,7 @@ class Sample:
     messages: int
     clock: Clock
     calls: dict[str, list[float]] = field(default_factory=dict)  # name → wall seconds of each call
+    sends: list[tuple[int, float, float]] = field(default_factory=list)  # (chat id, start, end) of each send
 
     @property
     def rate(self) -> float:
@@ -380,19 +394,22 @@ class TimedSessions:
 
 
 class TimedBot:
-    """The bot the sender gets: each `send_message` is timed."""
+    """The bot the sender gets: each `send_message` is timed, and kept as (chat id, start, end)."""
 
     def __init__(self, bot: Any, calls: defaultdict[str, list[float]]) -> None:
         self._bot = bot
         self._calls = calls
+        self.sends: list[tuple[int, float, float]] = []  # time.monotonic(), the emulator's clock
 
-    async def send_message(self, *args: Any, **kwargs: Any) -> Any:
+    async def send_message(self, chat_id: int, *args: Any, **kwargs: Any) -> Any:
         """Send through the real (or stub) bot."""
-        start = time.perf_counter()
+        start = time.monotonic()
         try:
-            return await self._bot.send_message(*args, **kwargs)
+            return await self._bot.send_message(chat_id, *args, **kwargs)
         finally:
-            self._calls["send_message"].append(time.perf_counter() - start)
+            end = time.monotonic()
+            self._calls["send_message"].append(end - start)
+            self.sends.append((chat_id, start, end))
 
 
 class StubBot:
@@ -501,8 +518,9 @@ async def outbox_run(
             if emulator is not None:
                 await bot.send_message(1, TEXT, parse_mode="HTML")  # connect before the clock starts
                 await emulator.records()
+            timed_bot = TimedBot(bot, calls)
             sender = OutboxSender(
-                cast(Bot, TimedBot(bot, calls)),
+                cast(Bot, timed_bot),
                 cast(async_sessionmaker[AsyncSession], TimedSessions(backend.sessions, calls)),
                 RateLimiter(global_rate=rate),
                 batch=batch,
@@ -528,7 +546,7 @@ async def outbox_run(
     recorded = sum(1 for method, _, _ in records if method == "sendMessage")
     if emulator is not None and recorded != messages_sent:
         raise RuntimeError(f"the emulator recorded {recorded} messages, {messages_sent} were due")
-    return Sample(messages_sent, clock, dict(calls)), records
+    return Sample(messages_sent, clock, dict(calls), timed_bot.sends), records
 
 
 # ── the parts ─────────────────────────────────────────────────────────────────────────────
@@ -630,8 +648,11 @@ class CappedRun:
     mix: str
     messages: int
     wall: float
+    concurrency: int
+    latency: float  # seconds the emulator waited before answering each sendMessage
     times: list[float]  # every sendMessage, sorted
-    per_chat: dict[int, list[float]]
+    per_chat: dict[int, list[float]]  # when the emulator recorded each message, by chat
+    started: dict[int, list[float]]  # when the sender called send_message, by chat
 
     @property
     def span(self) -> float:
@@ -660,46 +681,59 @@ class CappedRun:
             best = max(best, high - low + 1)
         return best
 
-    @property
-    def min_gap(self) -> float | None:
-        """Return the shortest time between two messages to one chat, None when no chat got two."""
-        gaps = [b - a for times in self.per_chat.values() for a, b in itertools.pairwise(sorted(times))]
-        return min(gaps) if gaps else None
+    def gaps(self, *, as_sent: bool = False) -> list[float]:
+        """Return every gap between two messages to one chat: as the emulator recorded them, or as sent."""
+        chats = self.started if as_sent else self.per_chat
+        return [b - a for times in chats.values() for a, b in itertools.pairwise(sorted(times))]
 
     @property
     def violations(self) -> int:
         """Return how many gaps between two messages to one chat were under 1 s (5 ms of jitter allowed)."""
-        return sum(1 for times in self.per_chat.values() for a, b in itertools.pairwise(sorted(times)) if b - a < 0.995)
+        return sum(1 for gap in self.gaps() if gap < 0.995)
 
 
 async def capped_part(args: argparse.Namespace, backends: list[Backend]) -> list[CappedRun]:
-    """Send with the cap on: an announcement alone, then digests of three parts mixed in."""
+    """Send with the cap on: an announcement, digests of three parts mixed in, and with a network round trip."""
     runs: list[CappedRun] = []
     digest_chats = max(1, args.capped_messages // 25)  # 3 parts each: 12% of the messages
+    mixes: list[tuple[str, tuple[int, int] | None, float, int, int]] = [  # name, digests, latency, concurrency, n
+        ("announcement", None, 0.0, DEFAULT_CONCURRENCY, args.capped_messages),
+        ("with 3-part digests", (digest_chats, 3), 0.0, DEFAULT_CONCURRENCY, args.capped_messages),
+    ]
+    if args.latency:
+        ms = f"{1000 * args.latency:.0f} ms round trip"
+        for concurrency in args.latency_concurrency:
+            mixes.append((f"announcement, {ms}", None, args.latency, concurrency, args.capped_messages // 2))
     for backend in backends:
         async with emulator_at(args.placements[0]) as emulator:
             for rep in range(args.repeats):
-                mixes = [("announcement", None), ("with 3-part digests", (digest_chats, 3))]
-                for mix, digests in rotated(mixes, rep):
-                    announced = args.capped_messages - (digests[0] * digests[1] if digests else 0)
+                for mix, digests, latency, concurrency, messages in rotated(mixes, rep):
+                    await emulator.delay("sendMessage", latency)
                     sample, records = await outbox_run(
                         backend,
                         emulator,
-                        concurrency=DEFAULT_CONCURRENCY,
+                        concurrency=concurrency,
                         batch=DEFAULT_BATCH,
-                        messages=announced,
+                        messages=messages - (digests[0] * digests[1] if digests else 0),
                         rate=args.rate,
                         digests=digests,
                     )
+                    await emulator.delay("sendMessage", 0)
                     sent = [(chat, at) for method, chat, at in records if method == "sendMessage"]
                     per_chat: defaultdict[int, list[float]] = defaultdict(list)
                     for chat, at in sent:
                         per_chat[chat].append(at)
+                    started: defaultdict[int, list[float]] = defaultdict(list)
+                    for chat, begun, _ in sample.sends:
+                        started[chat].append(begun)
+                    times = sorted(at for _, at in sent)
                     run = CappedRun(
-                        backend.name, mix, len(sent), sample.clock.wall, sorted(a for _, a in sent), per_chat
+                        backend.name, mix, len(sent), sample.clock.wall, concurrency, latency, times, per_chat, started
                     )
                     runs.append(run)
-                    log(f"  capped {backend.name:10} {mix:20} {run.messages} msgs {run.achieved:5.1f}/s")
+                    log(
+                        f"  capped {backend.name:10} {mix:30} c={concurrency} {run.messages} msgs {run.achieved:5.1f}/s"
+                    )
     return runs
 
 
@@ -933,16 +967,18 @@ def calls_table(args: argparse.Namespace, results: Results, backends: list[Backe
 def capped_table(args: argparse.Namespace, runs: list[CappedRun]) -> str:
     """Return the cap-on results: rate against the cap, bursts, the per-chat limit."""
     rows: list[list[str]] = []
-    groups: defaultdict[tuple[str, str], list[CappedRun]] = defaultdict(list)
+    groups: defaultdict[tuple[str, str, int], list[CappedRun]] = defaultdict(list)
     for run in runs:
-        groups[(run.backend, run.mix)].append(run)
-    for (backend, mix), group in groups.items():
+        groups[(run.backend, run.mix, run.concurrency)].append(run)
+    for (backend, mix, concurrency), group in groups.items():
         achieved = median([r.achieved for r in group])
         steady = median([r.steady for r in group])
-        gaps = [g for r in group if (g := r.min_gap) is not None]
+        gaps = [g for r in group for g in r.gaps()]
+        sent_gaps = [g for r in group for g in r.gaps(as_sent=True)]
         rows.append(
             [
                 f"{backend}: {mix}",
+                str(concurrency),
                 str(group[0].messages),
                 f"{median([r.wall for r in group]):.1f}",
                 f"{achieved:.2f} ({min(r.achieved for r in group):.2f}–{max(r.achieved for r in group):.2f})",
@@ -951,11 +987,13 @@ def capped_table(args: argparse.Namespace, runs: list[CappedRun]) -> str:
                 f"{100 * steady / args.rate:.1f}%",
                 str(max(r.busiest_second for r in group)),
                 f"{min(gaps):.3f} s" if gaps else "one message per chat",
-                str(sum(r.violations for r in group)),
+                f"{sum(r.violations for r in group)} of {len(gaps)}" if gaps else "—",
+                f"{min(sent_gaps):.3f} s" if sent_gaps else "—",
             ]
         )
     headers = (
         "run",
+        "concurrency",
         "messages",
         "wall s",
         "achieved msg/s",
@@ -963,11 +1001,12 @@ def capped_table(args: argparse.Namespace, runs: list[CappedRun]) -> str:
         "steady msg/s (after 1st s)",
         f"steady of {args.rate:g}/s",
         "most in any 1 s",
-        "per chat: min gap",
+        "per chat: min gap (emulator)",
         "gaps < 1 s",
+        "min gap as sent (send_message calls)",
     )
     title = (
-        f"Cap on ({args.rate:g}/s, concurrency {DEFAULT_CONCURRENCY}, batch {DEFAULT_BATCH}, "
+        f"Cap on ({args.rate:g}/s, batch {DEFAULT_BATCH}, "
         f"{PLACEMENTS[args.placements[0]]}; target ≥ {100 * TARGET_SHARE:.0f}% of the cap)"
     )
     return markdown(headers, rows, title)
@@ -991,7 +1030,7 @@ def verdict(args: argparse.Namespace, results: Results, backends: list[Backend],
                 + ("met" if results.rate(best) >= TARGET_RATE else "NOT met")
             )
     for backend in backends:
-        group = [r for r in runs if r.backend == backend.name and r.mix == "announcement"]
+        group = [r for r in runs if r.backend == backend.name and r.mix == "announcement" and not r.latency]
         if group:
             # The lower of the two: first to last message (the bucket's burst flatters it) and the steady part.
             achieved = median([r.achieved for r in group]) / args.rate
@@ -1025,6 +1064,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--capped-messages", type=int, help="messages in each cap-on run (default 500; --quick 150)")
     parser.add_argument("--rate", type=float, default=25.0, help="the cap for the cap-on runs (default 25)")
     parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.1,
+        help="sendMessage round trip for the last cap-on runs, s (default 0.1; 0: none)",
+    )
+    parser.add_argument(
+        "--latency-concurrency", default="1,16", help="sender concurrencies for the round-trip runs (default 1,16)"
+    )
+    parser.add_argument(
         "--placements", default="child,inprocess", help="emulator placements, reported first (default child,inprocess)"
     )
     parser.add_argument(
@@ -1042,6 +1090,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.batch = sorted([*args.batch, DEFAULT_BATCH])
     args.grid_messages = min(args.grid_messages or (300 if quick else 1000), args.subscribers)
     args.capped_messages = min(args.capped_messages or (150 if quick else 500), args.subscribers)
+    args.latency_concurrency = [int(c) for c in args.latency_concurrency.split(",")]
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     args.placements = [p.strip() for p in args.placements.split(",") if p.strip()]
     args.parts = {p.strip() for p in args.parts.split(",") if p.strip()}
