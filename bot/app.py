@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -64,13 +64,16 @@ class Services:
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Migrate the database to the current schema, then yield sessions and a fetcher."""
+async def open_services(settings: Settings, urls: Sequence[str] = ()) -> AsyncIterator[Services]:
+    """Migrate the database to the current schema, then yield sessions and a fetcher.
+
+    ``urls`` (named on the command line) may be on local addresses, as sources may.
+    """
     # Alembic runs its own event loop: keep it off ours.
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        async with Fetcher(settings.fetch.to_config()) as fetcher:
+        async with settings.fetcher(*urls) as fetcher:
             yield Services(settings, make_sessionmaker(engine), fetcher)
     finally:
         await engine.dispose()
@@ -182,9 +185,6 @@ async def run_bot(
             application.bot,
             services.sessions,
             RateLimiter(global_rate=rate),
-            # SQLite has one writer: concurrent senders queue on its lock and send half as fast
-            # (bench/delivery.py: 170 messages/s at 1, 82 at 16).
-            concurrency=1 if settings.database_url.startswith("sqlite") else 16,
             max_attempts=settings.delivery.max_attempts,
             lease=timedelta(seconds=settings.delivery.lease),
         )

@@ -1,9 +1,10 @@
 """The outbox sender: every broadcast message is a row before it is a message.
 
 Digests, announcements and channel posts are enqueued as rows (unique on kind, key and chat), then
-this loop claims due rows, sends them through the rate limiter and records each result at once.
+this loop claims due rows, sends them through the rate limiter and records each result: errors at
+once, successes together every `flush_every` seconds or `batch` rows.
 A crash leaves claimed rows in `sending`; after the lease they are claimed again, so nothing is
-lost and at most the rows in flight at the crash are sent twice. On PostgreSQL rows are claimed
+lost and at most the rows in flight at the crash (`window`) are sent twice. On PostgreSQL rows are claimed
 with FOR UPDATE SKIP LOCKED, so two bot processes never send the same row.
 
 What Telegram's answer means (one table, `classify`):
@@ -23,6 +24,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,7 +47,7 @@ from storage import (
     mark_failed,
     mark_progress,
     mark_retry,
-    mark_sent,
+    mark_sent_many,
     migrate_chat,
 )
 
@@ -105,6 +107,7 @@ class OutboxSender:
         max_attempts: int = 5,
         backoff: timedelta = timedelta(seconds=2),
         lease: timedelta = timedelta(seconds=60),
+        flush_every: float = 0.2,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
@@ -114,9 +117,21 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.lease = lease
+        self.flush_every = flush_every
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self._wake = asyncio.Event()
         self._stopping = False
+        self._gate = asyncio.Semaphore(concurrency)
+        # Sent rows not yet recorded, written together (see _flush); a crash before the write
+        # sends them again after their lease: the in-flight window is these plus the sends under way.
+        self._sent: list[tuple[int, list[int]]] = []
+        self._oldest_unrecorded = 0.0
+        self._flushing = asyncio.Lock()
+
+    @property
+    def window(self) -> int:
+        """The most rows a crash may send twice: claimed and unsent, plus sent and not yet recorded."""
+        return 2 * self.batch
 
     def wake(self) -> None:
         """Tell the loop there is new work (after an enqueue), so it does not wait for its poll."""
@@ -127,58 +142,113 @@ class OutboxSender:
         self._stopping = True
         self._wake.set()
 
-    async def run(self, poll: float = 1.0) -> None:
-        """Send until stopped: drain what is due, then wait for a wake-up or the next poll."""
-        while not self._stopping:
-            try:
-                sent = await self.drain_once()
-            except Exception:  # the database may be down: keep the loop, try again after a pause
-                logger.exception("outbox pass failed")
-                sent = 0
-            if sent == 0 and not self._stopping:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=poll)
+    async def run(self, poll: float = 1.0, *, until_idle: bool = False) -> int:
+        """Send until stopped (with `until_idle`, until nothing is due or in flight); return the rows handled.
+
+        Rows are claimed again when half the batch is done, so a slow chat (a digest's parts one
+        second apart) never holds up the others.
+        """
+        in_flight: set[asyncio.Task[None]] = set()
+        handled = 0
+        dry = False  # the last claim found nothing: claim again on a wake-up or when all is done
+        while True:
+            if not self._stopping and len(in_flight) <= self.batch // 2 and not (dry and in_flight):
+                self._wake.clear()  # a wake-up from here on means work this claim may not see
+                try:
+                    rows = await self._claim(self.batch - len(in_flight))
+                except Exception:  # the database may be down: keep the loop, try again after a pause
+                    logger.exception("outbox claim failed")
+                    rows = []
+                dry = not rows
+                in_flight.update(asyncio.create_task(self._one(row)) for row in rows)
+            if not in_flight:
+                recorded = await self._flush_quietly()
+                if self._stopping or (until_idle and recorded):
+                    return handled
+                await self._pause(poll)
+                continue
+            done, _ = await asyncio.wait(
+                in_flight, timeout=self.flush_every if self._sent else None, return_when=asyncio.FIRST_COMPLETED
+            )
+            in_flight -= done
+            handled += len(done)
+            dry = dry and not self._wake.is_set()
+            for task in done:
+                if (error := task.exception()) is not None:
+                    logger.error("outbox send failed", exc_info=error)
+            if self._sent and (
+                len(self._sent) >= self.batch or time.monotonic() - self._oldest_unrecorded >= self.flush_every
+            ):
+                await self._flush_quietly()
 
     async def drain_once(self) -> int:
-        """Claim and send one batch; return how many rows were handled."""
-        async with self.sessions.begin() as session:
-            rows = await claim_due(
-                session=session, worker=self.worker, limit=self.batch, now=datetime.now(UTC), lease=self.lease
-            )
-        if not rows:
-            return 0
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def one(row: OutboxRow) -> None:
-            async with gate:
-                if self._stopping:
-                    # Shutting down: hand the rows not yet started back rather than send them.
-                    async with self.sessions.begin() as session:
-                        await mark_retry(
-                            session=session,
-                            row_id=row.id,
-                            error="released at shutdown",
-                            next_attempt_at=datetime.now(UTC),
-                            message_ids=list(row.telegram_message_ids or []),
-                            count_attempt=False,
-                        )
-                    return
-                try:
-                    await self._deliver(row)
-                except StorageError:
-                    raise  # the database is down: the lease brings the row back later
-                except Exception as exc:  # a broken payload: fail the row rather than retry it for ever
-                    logger.exception("outbox row %s cannot be sent", row.id)
-                    async with self.sessions.begin() as session:
-                        await mark_failed(session=session, row_id=row.id, error=f"{type(exc).__name__}: {exc}")
-
-        # Every send of the batch ends before the next claim, so concurrency stays bounded.
-        results = await asyncio.gather(*(one(row) for row in rows), return_exceptions=True)
+        """Claim and send one batch, record it; return how many rows were handled."""
+        rows = await self._claim(self.batch)
+        results = await asyncio.gather(*(self._one(row) for row in rows), return_exceptions=True)
+        await self._flush()
         for result in results:
             if isinstance(result, BaseException):
                 raise result
         return len(rows)
+
+    async def _claim(self, limit: int) -> list[OutboxRow]:
+        async with self.sessions.begin() as session:
+            return await claim_due(
+                session=session, worker=self.worker, limit=limit, now=datetime.now(UTC), lease=self.lease
+            )
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait for a wake-up or `seconds`."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    async def _one(self, row: OutboxRow) -> None:
+        async with self._gate:
+            if self._stopping:
+                # Shutting down: hand the rows not yet started back rather than send them.
+                async with self.sessions.begin() as session:
+                    await mark_retry(
+                        session=session,
+                        row_id=row.id,
+                        error="released at shutdown",
+                        next_attempt_at=datetime.now(UTC),
+                        message_ids=list(row.telegram_message_ids or []),
+                        count_attempt=False,
+                    )
+                return
+            try:
+                await self._deliver(row)
+            except StorageError:
+                raise  # the database is down: the lease brings the row back later
+            except Exception as exc:  # a broken payload: fail the row rather than retry it for ever
+                logger.exception("outbox row %s cannot be sent", row.id)
+                async with self.sessions.begin() as session:
+                    await mark_failed(session=session, row_id=row.id, error=f"{type(exc).__name__}: {exc}")
+
+    def _record_sent(self, row: OutboxRow, message_ids: list[int]) -> None:
+        if not self._sent:
+            self._oldest_unrecorded = time.monotonic()
+        self._sent.append((row.id, message_ids))
+
+    async def _flush(self) -> None:
+        """Write the sent rows not yet recorded, in one transaction; on failure keep them for the next try."""
+        async with self._flushing:
+            sent, self._sent = self._sent, []
+            try:
+                async with self.sessions.begin() as session:
+                    await mark_sent_many(session=session, sent=sent)
+            except BaseException:
+                self._sent[:0] = sent
+                raise
+
+    async def _flush_quietly(self) -> bool:
+        """Flush; log a failure rather than raise it. Return whether everything sent is recorded."""
+        try:
+            await self._flush()
+        except Exception:
+            logger.exception("recording %d sent outbox rows failed", len(self._sent))
+            return False
+        return True
 
     async def _deliver(self, row: OutboxRow) -> None:
         parts = [_Part.of(p, self.bot) for p in row.payload["parts"]]
@@ -202,8 +272,7 @@ class OutboxSender:
             if len(sent_ids) < len(parts):
                 async with self.sessions.begin() as session:
                     await mark_progress(session=session, row_id=row.id, message_ids=sent_ids)
-        async with self.sessions.begin() as session:
-            await mark_sent(session=session, row_id=row.id, message_ids=sent_ids)
+        self._record_sent(row, sent_ids)
 
     async def _handle(self, row: OutboxRow, error: TelegramError, sent_ids: Sequence[int]) -> int | None:
         """Record what an error means; return the chat id to go on sending to, or None to stop."""

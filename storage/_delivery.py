@@ -33,6 +33,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     and_,
+    bindparam,
     case,
     column,
     delete,
@@ -103,6 +104,7 @@ __all__ = [
     "mark_report_forwarded",
     "mark_retry",
     "mark_sent",
+    "mark_sent_many",
     "migrate_chat",
     "outbox_backlog",
     "outbox_tally",
@@ -839,6 +841,31 @@ async def mark_sent(
     }
     unsent = [s for s in OutboxStatus if s != OutboxStatus.SENT]
     return await _finish(session, row_id, unsent, values) is not None
+
+
+async def mark_sent_many(
+    *, session: AsyncSession, sent: Sequence[tuple[int, Sequence[int]]], now: datetime | None = None
+) -> None:
+    """Record many sent rows at once, as (row id, Telegram message ids): one statement, many parameter sets.
+
+    A sender at full speed would otherwise spend a transaction on every message (see mark_sent).
+    """
+    if not sent:
+        return
+    now = _aware(now or _now(), "now")
+    table = OutboxRow.__table__
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"), table.c.status != OutboxStatus.SENT)
+        .values(
+            status=OutboxStatus.SENT,
+            telegram_message_ids=bindparam("message_ids"),
+            sent_at=now,
+            updated_at=now,
+            attempts=table.c.attempts + 1,
+        )
+    )
+    await session.execute(stmt, [{"row_id": row_id, "message_ids": list(ids)} for row_id, ids in sent])
 
 
 async def mark_progress(*, session: AsyncSession, row_id: int, message_ids: Sequence[int]) -> bool:

@@ -245,6 +245,31 @@ async def test_a_digest_resumes_after_the_parts_already_sent(
     assert row.attempts == 2
 
 
+async def test_a_slow_digest_does_not_hold_up_the_other_chats(
+    bot_api: BotAPIEmulator, tg: Bot, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """`run` claims more rows while a digest's parts wait out their chat's 1 s limit."""
+    digest_chat, others = 700, list(range(701, 761))
+    await subscribe_all(sessions, [digest_chat, *others])
+    async with sessions.begin() as session:
+        payload = {"parts": [{"text": f"<b>今日要闻</b> 第{i}部分"} for i in (1, 2, 3)]}
+        await enqueue(
+            session=session, kind=OutboxKind.DIGEST, key="2026-11-28", chat_ids=[digest_chat], payload=payload
+        )
+    await broadcast(sessions, others)
+
+    sender = make_sender(tg, sessions, WatchedLimiter(), batch=10, concurrency=4)
+    assert await sender.run(poll=0.05, until_idle=True) == 61
+
+    assert received(bot_api) == Counter({digest_chat: 3} | {c: 1 for c in others})
+    parts = [r.at for r in sends(bot_api, digest_chat)]
+    # The 60 other chats (six batches) were served while the digest's parts waited their turn.
+    assert max(r.at for r in sends(bot_api) if str(r.params.get("chat_id")) != str(digest_chat)) < parts[-1]
+    assert parts[-1] - parts[0] >= 1.99
+    assert await tally(sessions) == tallied(sent=60)
+    assert {row.status for row in (await outbox(sessions)).values()} == {OutboxStatus.SENT}
+
+
 async def test_a_group_that_became_a_supergroup_gets_the_message_at_its_new_id(
     bot_api: BotAPIEmulator, tg: Bot, sessions: async_sessionmaker[AsyncSession]
 ) -> None:

@@ -48,6 +48,7 @@ from storage import (
     mark_report_forwarded,
     mark_retry,
     mark_sent,
+    mark_sent_many,
     migrate_chat,
     outbox_backlog,
     outbox_tally,
@@ -491,6 +492,28 @@ async def test_concurrent_senders_never_claim_a_row_twice(engine: AsyncEngine, s
     results = await asyncio.gather(*(sender(f"w{i}") for i in range(5)))
     everything = [row_id for claimed in results for row_id in claimed]
     assert len(everything) == len(set(everything)) == 300
+
+
+async def test_many_sent_rows_are_recorded_in_one_statement(session: AsyncSession) -> None:
+    for chat_id in (1, 2, 3):
+        await _subscribe(session, chat_id)
+    await enqueue(session=session, kind="announcement", key="8", chat_ids=[1, 2, 3], payload=MESSAGE, now=T0)
+    first, second, third = await claim_due(session=session, worker="a", limit=3, now=T0)
+    assert await mark_sent(session=session, row_id=first.id, message_ids=[5], now=T0) is True
+
+    later = T0 + timedelta(seconds=1)
+    # The first row is already recorded: a second report of it changes nothing.
+    await mark_sent_many(session=session, sent=[(first.id, [9]), (second.id, [6]), (third.id, [7, 8])], now=later)
+    await mark_sent_many(session=session, sent=[])
+
+    rows = (await session.execute(select(OutboxRow).order_by(OutboxRow.id))).scalars().all()
+    for row in rows:
+        await session.refresh(row)
+    assert [(r.status, r.telegram_message_ids, r.sent_at, r.attempts) for r in rows] == [
+        (OutboxStatus.SENT, [5], T0, 1),
+        (OutboxStatus.SENT, [6], later, 1),
+        (OutboxStatus.SENT, [7, 8], later, 1),
+    ]
 
 
 async def test_results_are_recorded_and_tallied(session: AsyncSession) -> None:
