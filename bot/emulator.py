@@ -10,9 +10,10 @@
 It answers ``/bot<token>/<method>`` (form, multipart, JSON or query parameters) in Telegram's envelope
 and checks what Telegram checks where that is cheap: HTML against Telegram's tag subset (with tdlib's
 error messages), 4096 characters once tags are removed, 1-64 bytes of ``callback_data``, edits that
-change nothing, unknown callback queries. Users act through ``send_text``, ``edit_text``, ``press`` and
-``post_channel``; updates go out by long-polling ``getUpdates``. The bot's actions are recorded in
-``sent``, requests in ``http_log``; ``fail``, ``block``, ``delay`` and ``drop_connection`` inject faults.
+change nothing, unknown callback queries, callback answers over 200 characters. Users act through
+``send_text``, ``edit_text``, ``delete``, ``press`` and ``post_channel``; updates go out by long-polling
+``getUpdates``. The bot's actions are recorded in ``sent``, requests in ``http_log``; ``fail``, ``block``,
+``delay`` and ``drop_connection`` inject faults.
 Every integer chat id exists (private if positive, a group if negative, a supergroup from -10**12 down);
 channels and ``@username`` ids are registered with ``add_chat``. Markdown is not checked; no files are served.
 """
@@ -42,6 +43,7 @@ _Source = tuple[str | None, str | None]  # a message of the bot as it sent it: (
 
 _TEXT_LIMIT = 4096  # characters, counted once tags are removed
 _CALLBACK_DATA_LIMIT = 64  # bytes
+_ANSWER_LIMIT = 200  # characters of an answerCallbackQuery notification or alert
 _HTML_TAGS = frozenset(
     {"a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "span", "tg-spoiler", "blockquote"}
 )
@@ -114,6 +116,7 @@ class _Fault:
     parameters: JSON | None
     chat_id: int | None  # only calls for this chat fail
     remaining: int
+    until: float | None  # time.monotonic() when it ends; None: after `remaining` calls
 
 
 class _ApiError(Exception):
@@ -161,8 +164,8 @@ class BotAPIEmulator:
         self._closing = False
         self._faults: defaultdict[str, list[_Fault]] = defaultdict(list)
         self._blocked: set[int] = set()
-        self._delays: dict[str, float] = {}
-        self._drops: dict[str, tuple[int, bool]] = {}  # method → (times left, after handling)
+        self._delays: dict[str, tuple[float, float | None]] = {}  # method → (seconds, until)
+        self._drops: dict[str, tuple[int, bool, float | None]] = {}  # method → (times left, after handling, until)
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, Callable[[JSON], Any]] = {  # "sendmessage" → self._send_message
             name.lower(): getattr(self, re.sub(r"([A-Z])", r"_\1", "_" + name).lower())
@@ -297,18 +300,31 @@ class BotAPIEmulator:
         self._messages[key] = unchanged | {"text": text, "edit_date": int(time.time()), **_command_entities(text)}
         return self._enqueue("edited_message", self._messages[key])
 
-    def press(self, user_id: int, message: Sent | int, data: str, *, chat_id: int | None = None) -> JSON:
-        """Queue a press of the button with ``data`` on a message the bot sent and return the update."""
+    def press(
+        self, user_id: int, message: Sent | int, data: str, *, chat_id: int | None = None, forged: bool = False
+    ) -> JSON:
+        """Queue a press of the button with ``data`` on a message the bot sent and return the update.
+
+        ``forged`` skips the check that such a button exists: the data a modified client, or a keyboard
+        left by an older version of the bot, sends back.
+        """
         key = (message.chat_id, message.message_id) if isinstance(message, Sent) else (chat_id or user_id, message)
         current = self._messages.get(key)
         rows = (current or {}).get("reply_markup", {}).get("inline_keyboard", [])
-        if not any(button.get("callback_data") == data for row in rows for button in row):
+        if not forged and not any(button.get("callback_data") == data for row in rows for button in row):
             raise ValueError(f"message {key} has no button with callback_data {data!r}")
         query_id = str(self._last_update_id + 1)
         self._queries[query_id] = key
         user = self._users.get(user_id) or {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
         query = {"id": query_id, "from": user, "message": current, "chat_instance": str(key[0]), "data": data}
         return self._enqueue("callback_query", query)
+
+    def delete(self, user_id: int, message_id: int, *, chat_id: int | None = None) -> None:
+        """Delete a message as the user does in a private chat (either side's); Telegram tells the bot nothing."""
+        key = (user_id if chat_id is None else chat_id, message_id)
+        if self._messages.pop(key, None) is None:
+            raise ValueError(f"no message {key} to delete")
+        self._own.pop(key, None)
 
     def post_channel(self, chat_id: int, text: str) -> JSON:
         """Queue a post in a channel (see ``add_chat``) and return the update."""
@@ -319,13 +335,14 @@ class BotAPIEmulator:
 
     def fail(
         self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1, chat_id: int | None = None,
-        description: str | None = None, migrate_to_chat_id: int | None = None,
+        description: str | None = None, migrate_to_chat_id: int | None = None, lasting: float | None = None,
     ) -> None:  # fmt: skip
         """Make the next ``times`` calls of ``method`` (for ``chat_id`` only, if given) answer with an error.
 
-        A 429 carries ``retry_after``; ``migrate_to_chat_id`` (with status 400) says the group became that
-        supergroup. Descriptions default to Telegram's: 403 "bot was blocked by the user", 400 "chat not
-        found", 500, 502 "Bad Gateway".
+        With ``lasting``, every such call for that many seconds from now fails instead, however many
+        (an outage rather than a count). A 429 carries ``retry_after``; ``migrate_to_chat_id`` (with status
+        400) says the group became that supergroup. Descriptions default to Telegram's: 403 "bot was blocked
+        by the user", 400 "chat not found", 500, 502 "Bad Gateway".
         """
         parameters: JSON | None = None
         if migrate_to_chat_id is not None:
@@ -336,7 +353,8 @@ class BotAPIEmulator:
             default = f"Too Many Requests: retry after {retry_after}"
         else:
             default = _DEFAULT_ERRORS.get(status) or HTTPStatus(status).phrase
-        self._faults[method.lower()].append(_Fault(status, description or default, parameters, chat_id, times))
+        fault = _Fault(status, description or default, parameters, chat_id, times, _deadline(lasting))
+        self._faults[method.lower()].append(fault)
 
     def block(self, chat_id: int) -> None:
         """Answer sends and edits in ``chat_id`` with 403, as after the user blocked the bot, until unblocked."""
@@ -346,16 +364,22 @@ class BotAPIEmulator:
         """Let sends to ``chat_id`` through again."""
         self._blocked.discard(chat_id)
 
-    def delay(self, method: str, seconds: float) -> None:
-        """Wait ``seconds`` before handling each call of ``method`` (0 stops); a client that gives up cancels it."""
-        self._delays[method.lower()] = seconds
+    def delay(self, method: str, seconds: float, *, lasting: float | None = None) -> None:
+        """Wait ``seconds`` before handling each call of ``method`` (0 stops); a client that gives up cancels it.
 
-    def drop_connection(self, method: str, times: int = 1, *, after: bool = False) -> None:
+        With ``lasting``, only calls arriving within that many seconds from now wait.
+        """
+        self._delays[method.lower()] = (seconds, _deadline(lasting))
+
+    def drop_connection(
+        self, method: str, times: int = 1, *, after: bool = False, lasting: float | None = None
+    ) -> None:
         """Close the connection of the next ``times`` calls of ``method`` without an answer.
 
         With ``after``, each call takes effect first (the message is sent) and only the answer is lost.
+        With ``lasting``, every call for that many seconds from now is dropped instead, however many.
         """
-        self._drops[method.lower()] = (times, after)
+        self._drops[method.lower()] = (times, after, _deadline(lasting))
 
     # ---- HTTP ----------------------------------------------------------------------------------
 
@@ -363,7 +387,8 @@ class BotAPIEmulator:
         method = request.match_info["method"]
         key, arrived = method.lower(), time.monotonic()
         params = await _read_params(request)
-        if seconds := self._delays.get(key):
+        seconds, until = self._delays.get(key, (0.0, None))
+        if seconds and (until is None or arrived < until):
             await asyncio.sleep(seconds)
         drop = self._take_drop(key)
         status, body = 0, {}
@@ -386,18 +411,25 @@ class BotAPIEmulator:
         """Return None to answer, else whether the call is handled before its connection is dropped."""
         if key not in self._drops:
             return None
-        times, after = self._drops.pop(key)
-        if times > 1:
-            self._drops[key] = (times - 1, after)
+        times, after, until = self._drops.pop(key)
+        if until is not None:
+            if time.monotonic() >= until:
+                return None  # the outage is over
+            self._drops[key] = (times, after, until)
+        elif times > 1:
+            self._drops[key] = (times - 1, after, until)
         return after
 
     def _raise_fault(self, key: str, params: JSON) -> None:
         faults = self._faults.get(key, [])
+        now = time.monotonic()
+        faults[:] = [fault for fault in faults if fault.until is None or now < fault.until]
         for fault in faults:
             if fault.chat_id is None or str(fault.chat_id) == str(params.get("chat_id")):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    faults.remove(fault)
+                if fault.until is None:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        faults.remove(fault)
                 raise _ApiError(fault.status, fault.description, fault.parameters)
 
     # ---- state ---------------------------------------------------------------------------------
@@ -612,6 +644,8 @@ class BotAPIEmulator:
         return True
 
     async def _answer_callback_query(self, params: JSON) -> bool:
+        if len(str(params.get("text") or "")) > _ANSWER_LIMIT:
+            raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         key = self._queries.pop(str(params.get("callback_query_id")), None)
         if key is None:
             raise _ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
@@ -636,6 +670,15 @@ class BotAPIEmulator:
         user = self.bot if user_id == self.bot["id"] else self._users.get(user_id)
         member = self._members.get((chat_id, user_id), {"status": "member"})
         return member | {"user": user or {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}}
+
+
+def _deadline(lasting: float | None) -> float | None:
+    """Return when a fault that lasts ``lasting`` seconds from now ends (time.monotonic()), or None."""
+    if lasting is None:
+        return None
+    if lasting <= 0:
+        raise ValueError(f"lasting must be positive, not {lasting}")
+    return time.monotonic() + lasting
 
 
 # ---- parameters --------------------------------------------------------------------------------

@@ -269,6 +269,33 @@ async def test_delay_and_dropped_connections(bot: Bot, bot_api: BotAPIEmulator) 
 
 
 @pytest.mark.asyncio
+async def test_faults_lasting_a_while_then_ending(bot: Bot, bot_api: BotAPIEmulator) -> None:
+    """`lasting` makes an outage of a length rather than a count: every call within it fails."""
+    bot_api.fail("sendMessage", status=502, lasting=0.3)
+    for _ in range(3):
+        with pytest.raises(NetworkError, match="Bad Gateway"):
+            await bot.send_message(USER, "x")
+    bot_api.drop_connection("getChat", lasting=0.3)
+    for _ in range(2):
+        with pytest.raises(NetworkError):
+            await bot.get_chat(USER)
+    bot_api.delay("sendChatAction", 0.5, lasting=0.3)
+    with pytest.raises(TimedOut):
+        await bot.send_chat_action(USER, "typing", read_timeout=0.1)
+    await asyncio.sleep(0.35)
+
+    started = time.monotonic()
+    await bot.send_message(USER, "恢复")
+    assert (await bot.get_chat(USER)).id == USER
+    assert await bot.send_chat_action(USER, "typing", read_timeout=0.3)
+    assert time.monotonic() - started < 0.3  # no stall once the outage is over
+    assert [r.status for r in bot_api.http_log if r.method == "sendMessage"] == [502, 502, 502, 200]
+    assert [r.status for r in bot_api.http_log if r.method == "getChat"] == [0, 0, 200]
+    with pytest.raises(ValueError, match="lasting must be positive"):
+        bot_api.fail("sendMessage", lasting=0)
+
+
+@pytest.mark.asyncio
 async def test_commands_are_stored_per_scope_and_language(bot: Bot) -> None:
     commands = [BotCommand("start", "开始"), BotCommand("digest", "今日摘要")]
     await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code="zh")
