@@ -73,10 +73,32 @@ def _begin_sqlite(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# SQLite result codes (sqlite3 exceptions carry them as sqlite_errorname) that say the file, not
+# the statement, is the problem: another writer held the lock past the busy timeout, the disk is
+# full, or the file cannot be read or written.
+_SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN")
+# PostgreSQL's class 53, insufficient resources: disk full, out of memory, too many connections.
+_POSTGRES_UNAVAILABLE = "53"
+
+
 def _translate_error(context: ExceptionContext) -> None:
-    """Raise DatabaseUnavailable for a failed connect or a lost connection."""
+    """Raise DatabaseUnavailable for a failed connect, a lost connection, a locked or full database."""
     # A failed pre-ping is handled by the pool, which reconnects.
-    if context.is_pre_ping or not (context.is_disconnect or context.connection is None):
+    if context.is_pre_ping or not (
+        context.is_disconnect or context.connection is None or _out_of_service(context.original_exception)
+    ):
         return
     where = context.engine.url.render_as_string(hide_password=True) if context.engine else "the database"
     raise DatabaseUnavailable(f"cannot use {where}: {context.original_exception}") from context.sqlalchemy_exception
+
+
+def _out_of_service(error: BaseException) -> bool:
+    """Return whether a driver error means the database cannot take any statement for now.
+
+    Callers treat these like a lost server: stop the run, keep the rows, try again later. Each
+    article would otherwise wait out the busy timeout, or fail on the full disk, in turn.
+    """
+    name = getattr(error, "sqlite_errorname", None)
+    if name is not None:
+        return str(name).startswith(_SQLITE_UNAVAILABLE)
+    return str(getattr(error, "sqlstate", None) or "").startswith(_POSTGRES_UNAVAILABLE)

@@ -2,7 +2,7 @@
 
 StorageError
 ├── InvalidDatabaseURL   a database URL we cannot use (also a ValueError)
-├── DatabaseUnavailable  the database cannot be reached or opened
+├── DatabaseUnavailable  the database cannot be reached or opened, is locked or full
 ├── MigrationError       the schema cannot be brought to this code's version
 └── NotSubscribed        a chat that never subscribed (also a LookupError)
 """
@@ -21,7 +21,9 @@ class InvalidDatabaseURL(StorageError, ValueError):
 
 
 class DatabaseUnavailable(StorageError):
-    """The database server is down or unreachable, or the database file cannot be opened."""
+    """The database cannot take statements for now: the server is down or unreachable, the connection
+    was lost, the file cannot be opened, another writer held it past the busy timeout, or the disk
+    is full. Nothing was written; trying again later is the remedy."""
 
 
 class MigrationError(StorageError):
