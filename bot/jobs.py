@@ -21,6 +21,7 @@ from bot.digests import enqueue_channel_posts
 from ingest import Article, Fetcher, IngestError, Source, SourceKind, discover, simhash
 from ingest._read import Fetched, fetch_article, is_file_url
 from storage import (
+    DatabaseUnavailable,
     StorageError,
     StoreOutcome,
     StoreResult,
@@ -204,9 +205,15 @@ async def _ingest_guarded(
     url: str, source: Source, source_id: int, *, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
 ) -> _Outcome:
     try:
-        return await _ingest_one(url, source, source_id, fetcher=fetcher, sessions=sessions)
+        try:
+            return await _ingest_one(url, source, source_id, fetcher=fetcher, sessions=sessions)
+        except DatabaseUnavailable as exc:
+            # A server restart costs the connections in the pool, not the run: once more on a
+            # fresh one. An article's writes are one transaction, so a repeat stores it once.
+            logger.warning("ingesting %s: %s; trying once more", url, exc)
+            return await _ingest_one(url, source, source_id, fetcher=fetcher, sessions=sessions)
     except StorageError:
-        raise  # the database is down: every other article would fail the same way
+        raise  # the database is still down: every other article would fail the same way
     except Exception as exc:  # one broken page must not end the run
         logger.exception("ingesting %s failed", url)
         return _Outcome(FAILED, f"{url}: {type(exc).__name__}: {exc}")
