@@ -628,7 +628,7 @@ async def run(args: argparse.Namespace) -> None:
             for name in names:
                 backends.append(await asyncio.to_thread(open_backend, name, workdir, args.postgres_url))
             meter.open()
-            async with Fetcher(config) as fetcher:
+            async with Fetcher(config, allow_private=[base]) as fetcher:  # the local site, as a source naming it
                 await discover(sources[0], fetcher)  # one request before timing: connection set up
                 fetch_stage = Stage("fetch only", fetch_only(fetcher))
                 parse_stage = Stage("fetch + parse", fetch_parse(fetcher, summarise=False))

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -63,12 +63,12 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         _fail(str(exc))
 
 
-def _with_services(settings: Settings, use: Callable[[Services], Awaitable[T]]) -> T:
-    """Open the database (migrated) and a fetcher, run `use`, close them."""
+def _with_services(settings: Settings, use: Callable[[Services], Awaitable[T]], urls: Sequence[str] = ()) -> T:
+    """Open the database (migrated) and a fetcher (which may reach `urls`), run `use`, close them."""
     from bot.app import open_services
 
     async def go() -> T:
-        async with open_services(settings) as services:
+        async with open_services(settings, urls) as services:
             return await use(services)
 
     return _run(go())
@@ -76,11 +76,11 @@ def _with_services(settings: Settings, use: Callable[[Services], Awaitable[T]]) 
 
 async def _read_target(target: str, settings: Settings) -> Article:
     """Read one article from a URL, a file or stdin."""
-    from ingest import MAX_BYTES, Fetcher, TooLargeError, parse
+    from ingest import MAX_BYTES, TooLargeError, parse
     from ingest._read import fetch_article, read_file
 
     if target.startswith(("http://", "https://")):
-        async with Fetcher(settings.fetch.to_config()) as fetcher:
+        async with settings.fetcher(target) as fetcher:
             fetched = await fetch_article(target, fetcher)
         assert fetched.article is not None  # no validators were sent, so no 304
         return fetched.article
@@ -167,7 +167,7 @@ def ingest(
                 return {"命令行": tally}
             return {s.name: await services.ingest(s, progress.callback(s.name)) for s in chosen}
 
-    render_tallies(console, _with_services(settings, run))
+    render_tallies(console, _with_services(settings, run, targets or ()))
 
 
 @app.command()

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
-from ingest import Contact, FetchConfig, Source, SourceKind
+from ingest import Contact, FetchConfig, Fetcher, Source, SourceKind
 
 __all__ = [
     "ConfigError",
@@ -144,6 +144,10 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {name!r}") from exc
         return name
+
+    def fetcher(self, *urls: str) -> Fetcher:
+        """Return a fetcher (unopened) that may reach the local addresses the sources or ``urls`` name literally."""
+        return Fetcher(self.fetch.to_config(), allow_private=[*(s.url for s in self.sources), *urls])
 
     @property
     def zone(self) -> ZoneInfo:

@@ -16,6 +16,7 @@ from ingest._parse import MAX_BYTES, parse
 from ingest._sources import Source, SourceKind
 from ingest._textdump import parse_text_dump
 from ingest.errors import (
+    BlockedAddress,
     ConnectionFailed,
     DecodeError,
     DiscoverError,
@@ -33,6 +34,7 @@ __all__ = [
     "MAX_BYTES",
     "Article",
     "Author",
+    "BlockedAddress",
     "ConnectionFailed",
     "Contact",
     "ContactKind",

@@ -4,7 +4,9 @@
     ...     response = await fetcher.fetch("https://example.cn/news/1.html", etag=stored_etag)
 
 Bounds: the body is streamed and cut at ``max_bytes``; every attempt has a connect, a read and a
-whole-attempt timeout; redirects stop after ``max_redirects``. Retries: timeouts, dropped
+whole-attempt timeout; redirects stop after ``max_redirects``. Addresses: a connection to a loopback,
+private, link-local or otherwise non-public address is refused, on the first request and on every
+redirect, unless ``allow_private`` names it literally (see `ingest._addresses`). Retries: timeouts, dropped
 connections and statuses 429, 500, 502, 503 and 504 are retried with exponential backoff, or
 after the server's ``Retry-After`` (capped at ``max_wait``) when it sends one. Politeness: at most ``per_host``
 requests to one host at a time, their starts at least ``delay`` seconds apart, and a
@@ -17,7 +19,8 @@ Errors (each carries the ``url`` it was fetching)::
         ├── HTTPStatusError   a status other than 2xx or 304, after retries where they apply
         ├── TooManyRedirects  more than max_redirects hops, a loop included
         ├── FetchTimeout      connect, read or whole-attempt time ran out, after retries
-        └── ConnectionFailed  refused, reset or dropped connection, after retries
+        ├── ConnectionFailed  refused, reset or dropped connection, after retries
+        └── BlockedAddress    the host is (or resolves to) a non-public address no source names
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -33,7 +38,22 @@ from typing import Self
 
 import httpx
 
-from ingest.errors import ConnectionFailed, FetchError, FetchTimeout, HTTPStatusError, TooManyRedirects
+from ingest._addresses import (
+    AddressPolicy,
+    AddressRefused,
+    GuardedTransport,
+    Resolver,
+    named_addresses,
+    system_resolver,
+)
+from ingest.errors import (
+    BlockedAddress,
+    ConnectionFailed,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    TooManyRedirects,
+)
 
 __all__ = ["DEFAULT_USER_AGENT", "FetchConfig", "Fetcher", "Response"]
 
@@ -131,16 +151,31 @@ class _Host:
 
 
 class Fetcher:
-    """An HTTP client for news sites; use it as ``async with Fetcher(config) as fetcher``."""
+    """An HTTP client for news sites; use it as ``async with Fetcher(config) as fetcher``.
 
-    def __init__(self, config: FetchConfig | None = None) -> None:
+    ``allow_private``: URLs the operator named (the sources, the command line); when one's host is
+    an IP literal or ``localhost``, that address and port may be fetched even though it is not
+    public. ``resolver`` turns a host name into addresses (the system's by default).
+    """
+
+    def __init__(
+        self, config: FetchConfig | None = None, *, allow_private: Iterable[str] = (), resolver: Resolver | None = None
+    ) -> None:
         self.config = config or FetchConfig()
+        self._policy = AddressPolicy(named_addresses(allow_private), resolver or system_resolver)
         self._client: httpx.AsyncClient | None = None
         self._hosts: dict[str, _Host] = {}
 
     async def __aenter__(self) -> Self:
         """Open the HTTP client."""
         config = self.config
+        transport: httpx.AsyncBaseTransport | None = GuardedTransport(self._policy, trust_env=config.trust_env)
+        hooks: dict[str, list[Callable[[httpx.Request], Awaitable[None]]]] = {}
+        if config.trust_env and {"http", "https", "all"} & set(urllib.request.getproxies()):
+            # A proxy connects for us and resolves names again: check each hop's host before it
+            # goes out (a rebinding DNS answer can still slip through the proxy). httpx uses the
+            # environment's proxies only when given no transport of ours.
+            transport, hooks = None, {"request": [self._check_hop]}
         self._client = httpx.AsyncClient(
             headers={"User-Agent": config.user_agent, "Accept": _ACCEPT, "Accept-Language": _ACCEPT_LANGUAGE},
             # No pool timeout: waiting for a free connection is queueing, not a slow server.
@@ -150,8 +185,18 @@ class Fetcher:
             follow_redirects=True,
             max_redirects=config.max_redirects,
             trust_env=config.trust_env,
+            transport=transport,
+            event_hooks=hooks,
         )
         return self
+
+    async def _check_hop(self, request: httpx.Request) -> None:
+        """Refuse a request (first or redirected) whose host is an address no source names."""
+        url = request.url
+        try:
+            await self._policy.addresses(url.host, url.port or (443 if url.scheme == "https" else 80))
+        except OSError as exc:
+            raise httpx.ConnectError(f"cannot resolve {url.host} ({exc})", request=request) from exc
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -227,6 +272,8 @@ class Fetcher:
         try:
             async with asyncio.timeout(config.total_timeout), client.stream("GET", url, headers=headers) as response:
                 return await self._read(url, response)
+        except AddressRefused as exc:
+            raise BlockedAddress(url, f"refused ({exc})") from exc
         except TimeoutError as exc:
             raise FetchTimeout(url, f"no complete response within {config.total_timeout:g} s") from exc
         except httpx.TimeoutException as exc:

@@ -9,7 +9,8 @@
         ├── HTTPStatusError   a status other than 2xx or 304, after retries where they apply
         ├── TooManyRedirects  more than max_redirects hops, a loop included
         ├── FetchTimeout      connect, read or whole-attempt time ran out, after retries
-        └── ConnectionFailed  refused, reset or dropped connection, after retries
+        ├── ConnectionFailed  refused, reset or dropped connection, after retries
+        └── BlockedAddress    the host is (or resolves to) a non-public address no source names
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from ingest._sources import Source
 
 __all__ = [
+    "BlockedAddress",
     "ConnectionFailed",
     "DecodeError",
     "DiscoverError",
@@ -84,3 +86,7 @@ class FetchTimeout(FetchError):
 
 class ConnectionFailed(FetchError):
     """The connection was refused, reset or dropped."""
+
+
+class BlockedAddress(FetchError):
+    """The host is, or resolves to, a loopback, private or other non-public address no source names."""

@@ -29,8 +29,9 @@ FAST = FetchConfig(connect_timeout=1, read_timeout=2, total_timeout=5, retries=0
 
 
 @pytest_asyncio.fixture
-async def fetcher() -> AsyncIterator[Fetcher]:
-    async with Fetcher(FAST) as fetcher:
+async def fetcher(page_server: PageServer) -> AsyncIterator[Fetcher]:
+    """A fetcher that may reach the local test site, as a source naming 127.0.0.1 allows."""
+    async with Fetcher(FAST, allow_private=[page_server.base]) as fetcher:
         yield fetcher
 
 

@@ -23,8 +23,8 @@ FAST = FetchConfig(connect_timeout=1.0, read_timeout=1.0, retries=0, delay=0.0, 
 
 
 async def run(source: Source, **options: int) -> list[str]:
-    """Discover with a fresh fetcher."""
-    async with Fetcher(FAST) as fetcher:
+    """Discover with a fresh fetcher that may reach the source's (local) address."""
+    async with Fetcher(FAST, allow_private=[source.url]) as fetcher:
         return await discover(source, fetcher, **options)
 
 
@@ -102,7 +102,7 @@ async def test_limit_keeps_the_first_urls(page_server: PageServer) -> None:
 
 @pytest.mark.asyncio
 async def test_listpage_to_articles(page_server: PageServer) -> None:
-    async with Fetcher(FAST) as fetcher:
+    async with Fetcher(FAST, allow_private=[page_server.base]) as fetcher:
         urls = await discover(listpage(page_server, selector="ul.news li"), fetcher)
         responses = [await fetcher.fetch(url) for url in urls]
     titles = [parse(decode_html(r.content, declared=r.charset), url=r.url).title for r in responses]

@@ -48,8 +48,11 @@ COUNTY = "清河县召开汛期安全生产工作会议"
 
 
 async def fetch(url: str, config: FetchConfig = FAST, **validators: str) -> tuple[Response, float]:
-    """Fetch one URL with a fresh fetcher and return the response and the seconds it took."""
-    async with Fetcher(config) as fetcher:
+    """Fetch one URL with a fresh fetcher and return the response and the seconds it took.
+
+    The URL is named to the fetcher as a source would be, so its local address may be fetched.
+    """
+    async with Fetcher(config, allow_private=[url]) as fetcher:
         start = time.monotonic()
         response = await fetcher.fetch(url, **validators)
         return response, time.monotonic() - start
@@ -240,7 +243,7 @@ async def test_garbage_bytes_fail_to_decode(page_server: PageServer) -> None:
 
 @pytest.mark.asyncio
 async def test_per_host_concurrency_is_capped(page_server: PageServer) -> None:
-    async with Fetcher(replace(FAST, per_host=2)) as fetcher:
+    async with Fetcher(replace(FAST, per_host=2), allow_private=[page_server.base]) as fetcher:
         responses = await asyncio.gather(*(fetcher.fetch(page_server.url("/slow?seconds=0.1")) for _ in range(6)))
     assert all(response.status == 200 for response in responses)
     assert page_server.max_in_flight == 2
@@ -248,7 +251,7 @@ async def test_per_host_concurrency_is_capped(page_server: PageServer) -> None:
 
 @pytest.mark.asyncio
 async def test_requests_to_one_host_are_spaced_by_delay(page_server: PageServer) -> None:
-    async with Fetcher(replace(FAST, per_host=4, delay=0.15)) as fetcher:
+    async with Fetcher(replace(FAST, per_host=4, delay=0.15), allow_private=[page_server.base]) as fetcher:
         await asyncio.gather(*(fetcher.fetch(page_server.url("/pages/yunnan-daily.html")) for _ in range(4)))
     arrivals = page_server.arrivals("/pages/yunnan-daily.html")
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
