@@ -29,6 +29,7 @@ import asyncio
 import logging
 import time
 import urllib.request
+import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -66,6 +67,9 @@ DEFAULT_USER_AGENT = (
 )
 _ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml;q=0.9,*/*;q=0.8"
 _ACCEPT_LANGUAGE = "zh-CN,zh;q=0.9,en;q=0.5"
+# Only what _Inflater decodes within the size cap (httpx would add br or zstd when installed).
+_ACCEPT_ENCODING = "gzip, deflate"
+_INFLATE_STEP = 256 * 1024  # bytes of decompressed body per zlib call
 # Statuses that say "not now" rather than "no": worth another attempt.
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
@@ -177,7 +181,12 @@ class Fetcher:
             # environment's proxies only when given no transport of ours.
             transport, hooks = None, {"request": [self._check_hop]}
         self._client = httpx.AsyncClient(
-            headers={"User-Agent": config.user_agent, "Accept": _ACCEPT, "Accept-Language": _ACCEPT_LANGUAGE},
+            headers={
+                "User-Agent": config.user_agent,
+                "Accept": _ACCEPT,
+                "Accept-Language": _ACCEPT_LANGUAGE,
+                "Accept-Encoding": _ACCEPT_ENCODING,
+            },
             # No pool timeout: waiting for a free connection is queueing, not a slow server.
             timeout=httpx.Timeout(
                 connect=config.connect_timeout, read=config.read_timeout, write=config.read_timeout, pool=None
@@ -294,7 +303,7 @@ class Fetcher:
             raise HTTPStatusError(url, status, retry_after=retry_after)
         content, truncated = b"", False
         if status != 304:
-            content, truncated = await _read_capped(response, self.config.max_bytes)
+            content, truncated = await _read_capped(url, response, self.config.max_bytes)
         if truncated:
             logger.warning("%s: body longer than %d bytes; truncated", url, self.config.max_bytes)
         media_type = headers.get("Content-Type", "").partition(";")[0].strip().lower()
@@ -311,19 +320,66 @@ class Fetcher:
         )
 
 
-async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
-    """Return up to ``limit`` bytes of the (decompressed) body and whether more followed."""
-    chunks: list[bytes] = []
+class _Inflater:
+    """Decompress a gzip or deflate body a bounded piece at a time.
+
+    httpx inflates each network read in one go: 64 KiB of a gzip bomb becomes some 64 MB before
+    the size cap can look at it. Here no call returns more than the caller has room for.
+    """
+
+    def __init__(self, url: str, encoding: str) -> None:
+        self._url = url
+        # 32 + MAX_WBITS reads a gzip or a zlib header; a raw deflate body is retried headerless.
+        self._zlib = zlib.decompressobj(32 + zlib.MAX_WBITS)
+        self._raw_fallback = encoding == "deflate"
+        self._started = False
+
+    def inflate(self, data: bytes, room: int) -> tuple[bytes, bytes]:
+        """Return at most ``room`` decompressed bytes of ``data`` and the input left for the next call."""
+        if self._zlib.eof:
+            return b"", b""  # trailing bytes after the stream: ignored, as browsers do
+        try:
+            out = self._zlib.decompress(data, room)
+        except zlib.error as exc:
+            if self._started or not self._raw_fallback:
+                raise FetchError(self._url, f"body does not decompress ({exc})") from exc
+            self._zlib, self._raw_fallback = zlib.decompressobj(-zlib.MAX_WBITS), False
+            return self.inflate(data, room)
+        self._started = True
+        return out, self._zlib.unconsumed_tail
+
+
+async def _read_capped(url: str, response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """Return up to ``limit`` bytes of the body, decompressed, and whether more followed.
+
+    The cap counts decompressed bytes, and memory stays near ``limit`` plus one network read
+    whatever the compression ratio.
+    """
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    inflater = None
+    if encoding in {"gzip", "x-gzip", "deflate"}:
+        inflater = _Inflater(url, encoding)
+    elif encoding not in {"identity", ""}:
+        raise FetchError(url, f"unsupported Content-Encoding {encoding!r}")
+    pieces: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
-        room = limit - size
-        if len(chunk) > room:
-            # Stop here: leaving the stream unread closes the connection instead of draining it.
-            chunks.append(chunk[:room])
-            return b"".join(chunks), True
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks), False
+    async for chunk in response.aiter_raw():
+        pending = chunk
+        while pending:
+            # One byte past the cap is enough to know the body went on.
+            room = limit + 1 - size
+            if inflater is None:
+                piece, pending = pending[:room], b""
+            else:
+                # Small steps: zlib holds a call's whole output twice while it builds it.
+                piece, pending = inflater.inflate(pending, min(room, _INFLATE_STEP))
+            pieces.append(piece)
+            size += len(piece)
+            if size > limit:
+                # Stop here: leaving the stream unread closes the connection instead of draining it.
+                pieces[-1] = piece[: len(piece) - (size - limit)]
+                return b"".join(pieces), True
+    return b"".join(pieces), False
 
 
 def _parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

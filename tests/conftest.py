@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 # The local HTTP server the fetch, discovery and ingest tests talk to, and the databases.
-pytest_plugins = ["tests.pageserver", "tests.databases", "tests.bot.botenv"]
+pytest_plugins = ["tests.pageserver", "tests.hostileserver", "tests.databases", "tests.bot.botenv"]
 
 DATA = Path(__file__).parent / "data"
 # Sample articles ship inside the package (the offline default source reads them too).
