@@ -15,6 +15,13 @@ Bodies are made of real sentences: those of the sample articles in ``ingest/samp
 of others, puts its own place, people and numbers in, and adds a few sentences of facts, so that
 no two pages are near-duplicates by SimHash. One page in four is GBK: half of those say so in the
 Content-Type header and in ``<meta charset>``, half only in the ``<meta>``.
+
+With ``--sources N`` (`bench/soak.py`) the site is N sites that publish: source k is served on a
+loopback address of its own (127.0.0.{k+1}, so that the fetcher's per-host politeness applies per
+source, as with real sites), all base URLs printed on one line, and list page k shows the
+``--links`` newest of source k's articles (article j·N + k is its j-th). Each starts with
+``--initial`` articles; a ``publish`` line on stdin adds ``--per-publish`` to every source and
+is answered with the number of articles published in all, until ``--pages`` runs out.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import json
 import random
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -41,6 +49,7 @@ __all__ = [
     "LINKS_PER_LIST",
     "LINK_PATTERN",
     "SITE_NAME",
+    "Growth",
     "Page",
     "Pool",
     "article_path",
@@ -314,14 +323,13 @@ def _article_html(i: int, pages: int, pool: Pool, charset: str) -> str:
 """
 
 
-def _list_html(k: int, pages: int, pool: Pool) -> str:
-    first, last = k * LINKS_PER_LIST, min((k + 1) * LINKS_PER_LIST, pages)
+def _list_html(k: int, articles: Sequence[int], count: int, pool: Pool) -> str:
+    """Return list page k of `count`, linking `articles` in that order."""
     items = "\n".join(
         f'<li><a href="{article_path(i)}" target="_blank">{html.escape(article_title(i, pool))}</a>'
         f"<span>{_published(i):%Y-%m-%d}</span></li>"
-        for i in range(first, last)
+        for i in articles
     )
-    count = list_count(pages)
     pager = " ".join(f'<a href="{list_path(j)}">{j + 1}</a>' for j in range(count))
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>本地新闻 第{k + 1}页_{SITE_NAME}</title>
@@ -359,19 +367,61 @@ def site_page(i: int, pages: int, pool: Pool) -> Page:
 def site_pages(pages: int, pool: Pool) -> dict[str, Page]:
     """Return every page of the site, list pages included, by path."""
     served = {page.path: page for page in (site_page(i, pages, pool) for i in range(pages))}
-    for k in range(list_count(pages)):
-        body = _list_html(k, pages, pool).encode()
+    count = list_count(pages)
+    for k in range(count):
+        body = _list_html(k, range(k * LINKS_PER_LIST, min((k + 1) * LINKS_PER_LIST, pages)), count, pool).encode()
         served[list_path(k)] = Page(list_path(k), body, "text/html; charset=utf-8", "utf-8")
     return served
 
 
-async def serve(pages: int, corpus: Path | None, port: int) -> None:
-    """Serve the site on 127.0.0.1 until cancelled, printing its base URL once listening."""
+@dataclass(slots=True)
+class Growth:
+    """Sources whose list pages gain articles on each ``publish`` (see the module docstring)."""
+
+    sources: int
+    initial: int  # articles each source has at start
+    per_publish: int  # articles each source gains at each publish
+    links: int  # the newest articles a list page shows
+    capacity: int  # articles built in all (--pages)
+    published: int = 0  # articles each source has now
+
+    def __post_init__(self) -> None:
+        self.published = min(self.initial, self.capacity // self.sources)
+
+    def publish(self) -> int:
+        """Add an article batch to every source, as far as the built pages go; return the total now."""
+        self.published = min(self.published + self.per_publish, self.capacity // self.sources)
+        return self.published * self.sources
+
+    def list_page(self, k: int, pool: Pool) -> bytes:
+        """Return source k's list page now: its newest articles first."""
+        newest = range(self.published - 1, max(self.published - self.links, 0) - 1, -1)
+        return _list_html(k, [j * self.sources + k for j in newest], self.sources, pool).encode()
+
+
+async def _publish_on_stdin(growth: Growth) -> None:
+    """Answer each ``publish`` line on stdin with the number of articles published in all."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while (line := (await reader.readline()).decode().strip()) not in ("", "quit"):
+        if line == "publish":
+            print(growth.publish(), flush=True)
+
+
+async def serve(pages: int, corpus: Path | None, port: int, growth: Growth | None = None) -> None:
+    """Serve the site on 127.0.0.1 (one address per source with `growth`) until cancelled or stdin
+    ends, printing its base URLs on one line once listening."""
     from aiohttp import web
 
-    served = site_pages(pages, build_pool(corpus))
+    pool = build_pool(corpus)
+    served = site_pages(pages, pool)
+    lists = {list_path(k): k for k in range(growth.sources)} if growth else {}
 
     async def handle(request: web.Request) -> web.Response:
+        if growth is not None and request.path in lists:
+            body = growth.list_page(lists[request.path], pool)
+            return web.Response(body=body, headers={"Content-Type": "text/html; charset=utf-8"})
         page = served.get(request.path)
         if page is None:
             raise web.HTTPNotFound()
@@ -381,12 +431,15 @@ async def serve(pages: int, corpus: Path | None, port: int) -> None:
     app.router.add_get("/{tail:.*}", handle)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    host, bound = runner.addresses[0][:2]
-    print(f"http://{host}:{bound}", flush=True)
+    hosts = [f"127.0.0.{k + 1}" for k in range(growth.sources)] if growth else ["127.0.0.1"]
+    for host in hosts:
+        await web.TCPSite(runner, host, port).start()
+    print(" ".join(f"http://{address[0]}:{address[1]}" for address in runner.addresses), flush=True)
     try:
-        await asyncio.Event().wait()
+        if growth is None:
+            await asyncio.Event().wait()
+        else:
+            await _publish_on_stdin(growth)
     finally:
         await runner.cleanup()
 
@@ -397,9 +450,16 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--corpus", type=Path, default=None, help="govnews/articles.jsonl, for more sentences")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--sources", type=int, default=0, help="publishing sources, one address each (0: none)")
+    parser.add_argument("--initial", type=int, default=20, help="articles each source has at start")
+    parser.add_argument("--per-publish", type=int, default=2, help="articles each source gains at each publish")
+    parser.add_argument("--links", type=int, default=20, help="newest articles on a source's list page")
     args = parser.parse_args()
+    if not 0 <= args.sources <= 254:
+        parser.error("--sources must be 0-254 (one loopback address each)")
+    growth = Growth(args.sources, args.initial, args.per_publish, args.links, args.pages) if args.sources else None
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.pages, args.corpus, args.port))
+        asyncio.run(serve(args.pages, args.corpus, args.port, growth))
 
 
 if __name__ == "__main__":
