@@ -7,8 +7,10 @@ Run as a script, this module is the local Bot API emulator in a process of its o
 It prints the base URL for PTB (``http://127.0.0.1:PORT/bot``) on one line once it listens, then
 reads commands on stdin: ``records`` answers one JSON line, ``[[method, chat_id, at], …]``, what the
 bot did since the last ``records`` (``at`` is the emulator's ``time.monotonic()``, the same clock in
-every process on Linux); ``delay METHOD SECONDS`` makes it wait before handling each such call (a
-network round trip; 0 stops) and answers ``ok``; ``quit`` or end of input stops it. A child process keeps the emulator's
+every process on Linux); ``records texts`` the same with the message id and `text_hash` of the text
+added to each; ``send USER TEXT`` queues a user's message and answers ``[update_id, at]``;
+``delay METHOD SECONDS`` makes it wait before handling each such call (a network round trip; 0
+stops) and answers ``ok``; ``quit`` or end of input stops it. A child process keeps the emulator's
 request handling off the measured event loop and out from under its GIL, as Telegram's servers are.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import resource
@@ -55,6 +58,7 @@ __all__ = [
     "median",
     "percentile",
     "postgres_problem",
+    "text_hash",
 ]
 
 TOKEN = "777:BENCHTOKEN"
@@ -64,11 +68,17 @@ APPLICATION_NAME = "newsbot-bench-bot"  # how this benchmark's PostgreSQL backen
 _TICK = os.sysconf("SC_CLK_TCK")
 
 Record = tuple[str, int, float]  # (method, chat id, emulator time.monotonic())
+TextRecord = tuple[str, int, float, int, str]  # and the message id, the text's `text_hash`
 
 
 def log(message: str) -> None:
     """Print progress on stderr."""
     print(message, file=sys.stderr, flush=True)
+
+
+def text_hash(text: str | None) -> str:
+    """Return a short fingerprint of a message text: what tells two messages apart, not the text itself."""
+    return hashlib.blake2b((text or "").encode(), digest_size=8).hexdigest()
 
 
 def code_version() -> str:
@@ -244,6 +254,7 @@ class EmulatorProcess:
         self.base_url = ""
         self.pid = 0
         self._child: asyncio.subprocess.Process | None = None
+        self._turn = asyncio.Lock()  # one question on the pipe at a time: answers come back in order
 
     async def __aenter__(self) -> EmulatorProcess:
         self._child = await asyncio.create_subprocess_exec(
@@ -276,19 +287,33 @@ class EmulatorProcess:
             child.kill()
             await child.wait()
 
+    async def _ask(self, line: str) -> bytes:
+        """Send one command line and return the one-line answer."""
+        assert self._child is not None and self._child.stdin is not None and self._child.stdout is not None
+        async with self._turn:
+            self._child.stdin.write(line.encode() + b"\n")
+            await self._child.stdin.drain()
+            return await self._child.stdout.readline()
+
     async def records(self) -> list[Record]:
         """Return what the bot did since the last call: (method, chat id, monotonic time)."""
-        assert self._child is not None and self._child.stdin is not None and self._child.stdout is not None
-        self._child.stdin.write(b"records\n")
-        await self._child.stdin.drain()
-        return [(str(m), int(c), float(a)) for m, c, a in json.loads(await self._child.stdout.readline())]
+        return [(str(m), int(c), float(a)) for m, c, a in json.loads(await self._ask("records"))]
+
+    async def text_records(self) -> list[TextRecord]:
+        """Return what the bot did since the last call, with each message's id and `text_hash`."""
+        rows = json.loads(await self._ask("records texts"))
+        return [(str(m), int(c), float(a), int(i), str(h)) for m, c, a, i, h in rows]
+
+    async def send_text(self, user_id: int, text: str) -> tuple[int, float]:
+        """Queue a user's message in their private chat; return its update id and when it was queued."""
+        if "\n" in text:
+            raise ValueError("one line per message on the pipe")
+        update_id, at = json.loads(await self._ask(f"send {user_id} {text}"))
+        return int(update_id), float(at)
 
     async def delay(self, method: str, seconds: float) -> None:
         """Make the emulator wait before handling each call of `method` (0: no more)."""
-        assert self._child is not None and self._child.stdin is not None and self._child.stdout is not None
-        self._child.stdin.write(f"delay {method} {seconds}\n".encode())
-        await self._child.stdin.drain()
-        await self._child.stdout.readline()  # "ok": the delay is in place
+        await self._ask(f"delay {method} {seconds}")  # "ok": the delay is in place
 
 
 async def _serve(token: str) -> None:
@@ -300,9 +325,17 @@ async def _serve(token: str) -> None:
         print(emulator.base_url, flush=True)
         while (line := (await reader.readline()).decode().strip()) not in ("", "quit"):
             if line == "records":
-                rows = [[r.method, r.chat_id, r.at] for r in emulator.sent]
+                rows: list[list[object]] = [[r.method, r.chat_id, r.at] for r in emulator.sent]
                 emulator.clear()
                 sys.stdout.write(json.dumps(rows) + "\n")
+            elif line == "records texts":
+                rows = [[r.method, r.chat_id, r.at, r.message_id, text_hash(r.text)] for r in emulator.sent]
+                emulator.clear()
+                sys.stdout.write(json.dumps(rows) + "\n")
+            elif line.startswith("send "):
+                _, user, text = line.split(" ", 2)
+                update = emulator.send_text(int(user), text)
+                sys.stdout.write(json.dumps([update["update_id"], time.monotonic()]) + "\n")
             elif line.startswith("delay "):
                 _, method, seconds = line.split()
                 emulator.delay(method, float(seconds))
