@@ -23,6 +23,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from bot.config import ConfigError, Settings
 from bot.context import BotData, Context, lang
 from bot.digests import enqueue_due_digests
+from bot.flood import FloodLimiter, flood_handler
 from bot.handlers import HANDLERS
 from bot.jobs import IngestTally, Progress, ingest_source
 from bot.outbox import OutboxSender
@@ -119,6 +120,9 @@ def build_application(settings: Settings, services: Services) -> Application[Any
     data.services = services
     data.admins = frozenset(settings.admins)
     data.zone = settings.zone
+    if settings.flood.commands:
+        # Group -1 runs before every command handler and can stop the update there.
+        application.add_handler(flood_handler(FloodLimiter(settings.flood.commands, settings.flood.seconds)), -1)
     for handler in HANDLERS:
         application.add_handler(handler)
     application.add_error_handler(on_error)

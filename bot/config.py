@@ -19,6 +19,7 @@ __all__ = [
     "ConfigError",
     "DeliverySettings",
     "FetchSettings",
+    "FloodSettings",
     "Settings",
     "SourceSettings",
     "load_settings",
@@ -112,6 +113,15 @@ class DeliverySettings(BaseModel):
     send_empty_digest: bool = False  # a "nothing new" digest when there is nothing new
 
 
+class FloodSettings(BaseModel):
+    """The `[flood]` table: how many commands one user may send before the bot stops answering them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    commands: int = Field(20, ge=0, description="messages or button presses per `seconds`; 0 turns the limit off")
+    seconds: float = Field(60.0, gt=0)
+
+
 def sample_source() -> SourceSettings:
     """Return the embedded default: a folder source over the sample articles shipped with newsbot."""
     folder = files("ingest") / "samples"
@@ -133,6 +143,7 @@ class Settings(BaseSettings):
     sources: list[SourceSettings] = Field(default_factory=lambda: [sample_source()])
     fetch: FetchSettings = FetchSettings()
     delivery: DeliverySettings = DeliverySettings()
+    flood: FloodSettings = FloodSettings()
     webhook_secret: SecretStr | None = None
 
     @field_validator("timezone")

@@ -57,6 +57,10 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         EN: "I only summarise pages of the configured sources ({hosts}).",
     },
     "fetch_failed": {ZH: "无法读取该网页：{error}", EN: "Could not read that page: {error}"},
+    "flood": {
+        ZH: "你发送得太快了，请 {seconds} 秒后再试。在此之前的消息不会被处理。",
+        EN: "You are sending too fast; please try again in {seconds} s. Until then your messages are ignored.",
+    },
     "full_button": {ZH: "全文", EN: "Full text"},
     "link_button": {ZH: "原文链接", EN: "Original"},
     "contacts_button": {ZH: "举报方式", EN: "Report"},
