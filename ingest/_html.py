@@ -44,6 +44,13 @@ logger = logging.getLogger(__name__)
 
 # Bigger pages are portals with a lot of inline script; the article is in the first few MB.
 _MAX_CHARS = 4 * 1024 * 1024
+# libxml2 stops reading a page at elements nested 256 deep; a page that goes past that is read
+# again with its nesting capped here.
+_MAX_DEPTH = 200
+_TAG = re.compile(r"<(/?)([A-Za-z][^\s/>]*)[^>]*>")
+_VOID_TAGS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+)
 
 _DROP_TAGS = (
     "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "select",
@@ -64,6 +71,8 @@ _FURNITURE_TAGS = frozenset({"nav", "aside", "footer"})
 _SENTENCE_MARKS = re.compile(r"[，。！？；]")
 _NON_WORD = re.compile(r"[\W_]+")
 _SPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
+# Characters XML forbids: lxml parses them into the tree but refuses them when text is set.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # A short block that starts with one of these ends the article: what follows is furniture.
 _END_MARKERS = re.compile(
@@ -217,12 +226,53 @@ def _parse(html: str) -> lxml.html.HtmlElement:
         logger.info("page of %d characters cut to %d", len(html), _MAX_CHARS)
         html = html[:_MAX_CHARS]
     # lxml refuses str input that declares a byte encoding; the text is already decoded.
-    html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
+    html = _NOT_XML.sub("", re.sub(r"^\s*<\?xml[^>]*\?>", "", html))
+    root, errors = _document(html)
+    if any(error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for error in errors):
+        logger.info("page nested too deep for the parser; reading it again with its nesting capped")
+        root, _ = _document(_flatten(html))
+    return root
+
+
+def _document(html: str) -> tuple[lxml.html.HtmlElement, etree._ListErrorLog]:
+    """Return the tree lxml parses from html, with the errors it recovered from."""
     parser = lxml.html.HTMLParser(recover=True, huge_tree=False, remove_comments=True, remove_pis=True, no_network=True)
     try:
-        return lxml.html.document_fromstring(html, parser=parser)
+        return lxml.html.document_fromstring(html, parser=parser), parser.error_log
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"no HTML document: {exc}") from exc
+
+
+def _flatten(html: str) -> str:
+    """Return html with the elements that would nest deeper than `_MAX_DEPTH` made siblings.
+
+    Browsers cap nesting so too; libxml2 instead drops everything after the first element
+    nested too deep, the article included.
+    """
+    open_tags: list[str] = []
+    closed_early: Counter[str] = Counter()
+
+    def keep(match: re.Match[str]) -> str:
+        whole, end, name = match.group(0, 1, 2)
+        tag = name.lower()
+        if tag in _VOID_TAGS or whole.endswith("/>"):
+            return whole
+        if not end:
+            if len(open_tags) < _MAX_DEPTH:
+                open_tags.append(tag)
+                return whole
+            innermost = open_tags.pop()
+            closed_early[innermost] += 1
+            open_tags.append(tag)
+            return f"</{innermost}>{whole}"
+        if closed_early[tag]:  # the end of an element closed above already
+            closed_early[tag] -= 1
+            return ""
+        if tag in open_tags:  # an end tag closes the elements left open inside it too
+            del open_tags[len(open_tags) - 1 - open_tags[::-1].index(tag) :]
+        return whole
+
+    return _TAG.sub(keep, html)
 
 
 def _drop(element: etree._Element) -> None:
@@ -293,6 +343,8 @@ def _blocks(root: etree._Element) -> Iterator[_Block]:
     def flush() -> Iterator[_Block]:
         nonlocal index
         element, parts, links = stack[-1]
+        if not parts:
+            return  # most elements of a page hold no text of their own
         text = _clean("".join(parts))
         if text:
             yield _Block(element, text, min(links[0], len(text)), index)
