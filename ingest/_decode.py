@@ -4,7 +4,9 @@ Order: a byte-order mark, then valid UTF-8, then the HTTP charset (``declared``)
 page's own ``<meta>`` charset (before a server-default ISO-8859-1 or ASCII label), then
 statistical detection (charset-normalizer). Every attempt
 is strict, so a wrong label falls through to the next method instead of producing mojibake;
-only when all of them fail is the least damaged candidate decoded with replacement characters.
+but a label that fits all but a few bytes (a stray byte, a truncated last character) is taken,
+with replacement characters, before detection, which reads UTF-8 so damaged as a Western code
+page. Only when all of them fail is the least damaged candidate decoded with replacements.
 GB2312 and GBK labels are decoded as GB18030, their superset, as browsers do.
 """
 
@@ -89,33 +91,45 @@ def decode_html(data: bytes, *, declared: str | None = None) -> str:
     except UnicodeDecodeError:
         pass
 
-    candidates = _candidates(data, declared)
-    for encoding in candidates:
+    labels = _labels(data, declared)
+    for encoding in labels:
+        if encoding == "utf-8":
+            continue  # tried above
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             logger.debug("bytes are not valid %s, trying the next method", encoding)
+    # A labelled page with a stray bad byte (a truncated character) is still text in its label's
+    # encoding; detection would read UTF-8 damaged so as a Western code page.
+    damage = {encoding: _damage(data, encoding) for encoding in labels}
+    if (text := _least_damaged(data, damage)) is not None:
+        return text
     detected = _detect(data)
     if detected is not None:
         try:
             return data.decode(detected)
         except UnicodeDecodeError:
-            candidates.append(detected)
-    # Last resort: a labelled page with a stray bad byte (a truncated character) is still text.
-    damage = {encoding: _damage(data, encoding) for encoding in candidates}
+            damage[detected] = _damage(data, detected)
+    if (text := _least_damaged(data, damage)) is not None:
+        return text
+    raise DecodeError("input is binary or mixes encodings: no text encoding fits it")
+
+
+def _least_damaged(data: bytes, damage: dict[str, int]) -> str | None:
+    """Return the bytes decoded by the encoding that needs fewest replacements, if few enough."""
     best = min(damage, key=damage.__getitem__, default=None)
     if best is None or damage[best] > _MAX_DAMAGE_SHARE * len(data):
-        raise DecodeError("input is binary: no text encoding fits it")
+        return None
     logger.info("no encoding decodes the page cleanly; using %s with %d replacements", best, damage[best])
     return data.decode(best, errors="replace")
 
 
-def _candidates(data: bytes, declared: str | None) -> list[str]:
-    """Return the labelled encodings to try strictly, most trusted first, without repeats."""
+def _labels(data: bytes, declared: str | None) -> list[str]:
+    """Return the encodings the HTTP charset and the <meta> name, most trusted first, without repeats."""
     http = _normalize(declared) if declared else None
     meta = _sniff_meta(data[:_SNIFF_BYTES])
     ordered = [meta, http] if http in _WEAK_LABELS else [http, meta]
-    return list(dict.fromkeys(enc for enc in ordered if enc and enc != "utf-8"))
+    return list(dict.fromkeys(enc for enc in ordered if enc))
 
 
 def _sniff_meta(head: bytes) -> str | None:
