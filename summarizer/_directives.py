@@ -119,15 +119,16 @@ def _split_items(text: str) -> list[tuple[str, bool]]:
     """Split ；-separated items; a piece that opens no new item stays with the one before."""
     items: list[tuple[str, bool]] = []
     for piece in re.split(r"(?<=[；;])", text):
-        piece = piece.strip()
-        if not piece:
+        stripped = piece.strip()
+        if not stripped:
             continue
-        numbered = bool(_NUMBERING.match(piece))
-        body = _NUMBERING.sub("", piece, count=1) if numbered else piece
+        numbered = bool(_NUMBERING.match(stripped))
+        body = _NUMBERING.sub("", stripped, count=1) if numbered else stripped
         new = numbered or _IMPERATIVE.match(body) or _opens(_CLAUSE_END.split(body, maxsplit=1)[0])
         if items and not new and not _TOPIC.match(body):
             prev, prev_numbered = items[-1]
-            items[-1] = (prev + piece, prev_numbered)
+            # With the spaces before it, so that the item is still a piece of the sentence.
+            items[-1] = (prev + piece.rstrip(), prev_numbered)
         else:
             items.append((body, numbered))
     return items

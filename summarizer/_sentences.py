@@ -17,6 +17,7 @@ _CLOSERS = frozenset(_PAIRS.values()) | {'"', "'"}
 _QUOTE_CLOSERS = frozenset("”’」』\"'")
 # A quote left open longer than this is treated as a typo, not as a reason never to split.
 _MAX_QUOTE = 400
+_SPACES = " \t\u00a0\u3000"
 _MARKS = re.compile("[" + re.escape("".join(_ENDS | set(_PAIRS) | _CLOSERS)) + "]")
 
 
@@ -89,11 +90,13 @@ def split_sentences(paragraph: str) -> list[str]:
     """Split one paragraph into sentences, never inside “…”, 《…》 or (…)."""
     out = []
     for piece in _pieces(paragraph):
-        piece = piece.strip(" \t\u00a0\u3000")
-        if piece and not all(c in _ENDS or c in _CLOSERS for c in piece):
-            out.append(piece)
-        elif piece and out:
-            out[-1] += piece  # a stray end mark belongs to the sentence before it
+        text = piece.strip(_SPACES)
+        if text and not all(c in _ENDS or c in _CLOSERS for c in text):
+            out.append(text)
+        elif text and out:
+            # A stray end mark belongs to the sentence before it; the spaces between stay, so
+            # that the sentence is still a piece of the paragraph.
+            out[-1] += piece.rstrip(_SPACES)
     return out
 
 
