@@ -16,7 +16,7 @@ from summarizer._tokens import content_words, words_by_sentence
 __all__ = ["VERSION", "Document", "summarize"]
 
 # Bump when the output for the same input changes, so stored summaries get recomputed.
-VERSION = "1.1.0"
+VERSION = "1.1.1"
 DEFAULT_BUDGET = 200
 
 
@@ -32,6 +32,23 @@ class Document(Protocol):
 
 # Leftover budget is not filled with sentences scoring under this share of the best one.
 _FILLER = 0.25
+# A long report runs to some 30,000 characters and 800 sentences. Past these a text is a dump
+# of a page, not an article, and ranking grows with the square of the sentences: only the
+# opening is read.
+_MAX_CHARS = 100_000
+_MAX_SENTENCES = 1_000
+
+
+def _opening(paragraphs: list[str]) -> list[str]:
+    """Return the paragraphs cut to their first `_MAX_CHARS` characters."""
+    kept: list[str] = []
+    left = _MAX_CHARS
+    for paragraph in paragraphs:
+        if left <= 0:
+            break
+        kept.append(paragraph[:left])
+        left -= len(paragraph)
+    return kept
 
 
 def _fit(texts: list[str], ranking: list[tuple[int, float]], budget: int) -> list[int]:
@@ -63,7 +80,11 @@ def summarize(
         when = getattr(text_or_article, "published_at", None)
         published = when.date() if isinstance(when, datetime) else None
 
+    paragraphs = _opening(paragraphs)
     sentences = split_text(paragraphs)
+    if len(sentences) > _MAX_SENTENCES:
+        sentences = sentences[:_MAX_SENTENCES]
+        paragraphs = paragraphs[: sentences[-1].paragraph + 1]
     texts = [s.text for s in sentences]
     words = words_by_sentence(paragraphs, sentences)
     title_words = content_words(title) if title else []

@@ -104,7 +104,10 @@ def words_by_sentence(paragraphs: Sequence[str], sentences: Sequence[Sentence]) 
             bounds.append(pos)
             pos += len(s.text)
         k = 0
+        end = pos  # words after the last sentence (one cut off by a length limit) are no one's
         for word, start in _tokens(paragraph):
+            if start >= end:
+                break
             while k + 1 < len(bounds) and start >= bounds[k + 1]:
                 k += 1
             out[members[k].index].append(word)
