@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import pytest
@@ -163,6 +164,31 @@ async def test_admin_commands_refuse_others(bot_env: BotEnv) -> None:
     for command in ("/announce 你好", "/stats", "/ingest", "/reports", "/channel @x"):
         reply = await bot_env.ask(command)
         assert "仅限管理员" in (reply.text or ""), command
+
+
+async def test_forged_admin_buttons_from_a_non_admin_are_refused_and_logged(
+    bot_env: BotEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    await bot_env.ask("/subscribe", user=5003)
+    preview = await bot_env.ask("/announce 伪造的公告", user=ADMIN)
+    data = {text: value for text, value in buttons(preview)}
+    own = await bot_env.ask("/help")  # a message in the user's own chat: it has no such buttons
+    caplog.set_level(logging.WARNING, logger="bot.handlers.admin")
+    for forged in (data["发送"], data["取消"]):
+        # What a modified client sends: an admin's callback data on a message of the user's own.
+        bot_env.emulator.press(USER, own, forged or "", forged=True)
+    answers = []
+    async with asyncio.timeout(5):
+        while len(answers) < 2:
+            await asyncio.sleep(0.02)
+            answers = [s for s in bot_env.emulator.sent if s.method == "answerCallbackQuery" and s.chat_id == USER]
+    assert all("仅限管理员" in (a.text or "") for a in answers)
+    assert caplog.text.count(f"refused admin action from user {USER}") == 2
+    await asyncio.sleep(0.3)
+    assert not [s for s in bot_env.emulator.messages_to(5003) if "伪造的公告" in (s.text or "")]
+    # The admin's own buttons still work: the announcement was neither sent nor cancelled by the forgery.
+    bot_env.emulator.press(ADMIN, preview, data["发送"] or "")
+    await bot_env.emulator.wait_for(lambda s: s.chat_id == 5003 and "伪造的公告" in (s.text or ""), timeout=20)
 
 
 async def test_stats_reports_and_ingest_for_admins(bot_env: BotEnv) -> None:
