@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from bot.app import run_bot
 from bot.config import FloodSettings, Settings, load_settings
 from bot.emulator import BotAPIEmulator
 from bot.flood import FloodLimiter, Verdict
 from tests.bot.botenv import ADMIN, TOKEN, USER, BotEnv, make_settings
+from tests.bot.botrun import running
 
 OTHER = 5151
 LIMIT = FloodSettings(commands=3, seconds=3)  # a token a second
@@ -61,17 +60,8 @@ async def limited_bot(tmp_path: Path) -> AsyncIterator[BotEnv]:
     """Yield a bot that answers each user 3 commands per 3 seconds."""
     async with BotAPIEmulator(token=TOKEN) as emulator:
         settings = make_settings(f"sqlite:///{tmp_path / 'bot.db'}", emulator).model_copy(update={"flood": LIMIT})
-        stop = asyncio.Event()
-        task = asyncio.create_task(run_bot(settings, stop=stop, schedule=False))
-        async with asyncio.timeout(10):
-            while not any(r.method == "deleteWebhook" for r in emulator.http_log):
-                await asyncio.sleep(0.02)
-        try:
-            yield BotEnv(emulator, settings)
-        finally:
-            stop.set()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
+        async with running(settings, emulator) as env:
+            yield env
 
 
 def replies(env: BotEnv, chat_id: int) -> list[str]:

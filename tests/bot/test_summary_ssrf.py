@@ -6,8 +6,6 @@ on another port plays the internal service that no source names.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -15,11 +13,12 @@ from urllib.parse import quote, urlencode
 import pytest
 import pytest_asyncio
 
-from bot.app import open_services, run_bot
+from bot.app import open_services
 from bot.config import SourceSettings
 from bot.emulator import BotAPIEmulator
 from ingest import SourceKind
 from tests.bot.botenv import TOKEN, BotEnv, make_settings
+from tests.bot.botrun import running
 from tests.hostileserver import HostileServer
 
 pytestmark = pytest.mark.asyncio
@@ -31,18 +30,8 @@ async def local_bot(tmp_path: Path, hostile_server: HostileServer) -> AsyncItera
     async with BotAPIEmulator(token=TOKEN) as emulator:
         settings = make_settings(f"sqlite:///{tmp_path / 'bot.db'}", emulator)
         source = SourceSettings(name="本地新闻网", kind=SourceKind.PAGE, url=hostile_server.url("/page"))
-        settings = settings.model_copy(update={"sources": [source]})
-        stop = asyncio.Event()
-        task = asyncio.create_task(run_bot(settings, stop=stop, schedule=False))
-        async with asyncio.timeout(10):
-            while not any(r.method == "deleteWebhook" for r in emulator.http_log):
-                await asyncio.sleep(0.02)
-        try:
-            yield BotEnv(emulator, settings)
-        finally:
-            stop.set()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
+        async with running(settings.model_copy(update={"sources": [source]}), emulator) as env:
+            yield env
 
 
 async def test_summary_of_a_url_redirecting_to_an_internal_address_is_refused(
