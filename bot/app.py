@@ -20,6 +20,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+from bot.analysis import Analyzer
 from bot.config import ConfigError, Settings
 from bot.context import BotData, Context, lang
 from bot.digests import enqueue_due_digests
@@ -53,6 +54,7 @@ class Services:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     fetcher: Fetcher
+    analyzer: Analyzer
 
     @property
     def sources(self) -> list[Source]:
@@ -61,7 +63,14 @@ class Services:
 
     async def ingest(self, source: Source, progress: Progress | None = None) -> IngestTally:
         """Run one pass over a source."""
-        return await ingest_source(source, fetcher=self.fetcher, sessions=self.sessions, progress=progress)
+        return await ingest_source(
+            source,
+            fetcher=self.fetcher,
+            sessions=self.sessions,
+            progress=progress,
+            analyzer=self.analyzer,
+            in_flight=self.settings.ingest.in_flight,
+        )
 
 
 @asynccontextmanager
@@ -73,10 +82,12 @@ async def open_services(settings: Settings, urls: Sequence[str] = ()) -> AsyncIt
     # Alembic runs its own event loop: keep it off ours.
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
+    analyzer = Analyzer(settings.ingest.workers)
     try:
         async with settings.fetcher(*urls) as fetcher:
-            yield Services(settings, make_sessionmaker(engine), fetcher)
+            yield Services(settings, make_sessionmaker(engine), fetcher, analyzer)
     finally:
+        analyzer.close()
         await engine.dispose()
 
 

@@ -162,7 +162,12 @@ def ingest(
         with IngestProgress(console) as progress:
             if targets:
                 tally = await ingest_targets(
-                    targets, fetcher=services.fetcher, sessions=services.sessions, progress=progress.callback("命令行")
+                    targets,
+                    fetcher=services.fetcher,
+                    sessions=services.sessions,
+                    progress=progress.callback("命令行"),
+                    analyzer=services.analyzer,
+                    in_flight=services.settings.ingest.in_flight,
                 )
                 return {"命令行": tally}
             return {s.name: await services.ingest(s, progress.callback(s.name)) for s in chosen}

@@ -113,6 +113,15 @@ class DeliverySettings(BaseModel):
     send_empty_digest: bool = False  # a "nothing new" digest when there is nothing new
 
 
+class IngestSettings(BaseModel):
+    """The `[ingest]` table: how much of the machine an ingest run uses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workers: int = Field(1, ge=0, description="processes that summarise new articles; 0: a thread of the bot's own")
+    in_flight: int = Field(4, ge=1, description="articles of one run fetched, summarised and stored at once")
+
+
 class FloodSettings(BaseModel):
     """The `[flood]` table: how many commands one user may send before the bot stops answering them."""
 
@@ -142,6 +151,7 @@ class Settings(BaseSettings):
     summary_budget: int = Field(200, gt=0)
     sources: list[SourceSettings] = Field(default_factory=lambda: [sample_source()])
     fetch: FetchSettings = FetchSettings()
+    ingest: IngestSettings = IngestSettings()
     delivery: DeliverySettings = DeliverySettings()
     flood: FloodSettings = FloodSettings()
     webhook_secret: SecretStr | None = None

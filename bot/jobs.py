@@ -2,6 +2,9 @@
 
 Articles are summarised here, at ingest time, so no user request ever waits for the summariser.
 Each article is stored in its own transaction: one bad page costs that page, not the run.
+Several articles of a run are in flight at once (`in_flight`): while one is summarised (in a
+worker process, see `bot.analysis`) others are fetched, parsed and stored. The Fetcher's per-host
+limit and delay keep that polite.
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.analysis import Analyzer
 from bot.digests import enqueue_channel_posts
-from ingest import Article, Fetcher, IngestError, Source, SourceKind, discover, simhash
-from ingest._read import Fetched, fetch_article, is_file_url
+from ingest import Article, Fetcher, IngestError, Source, SourceKind, discover
+from ingest._read import fetch_article, is_file_url
 from storage import (
     DatabaseUnavailable,
     StorageError,
     StoreOutcome,
-    StoreResult,
     articles_needing_summary,
     ensure_source,
     get_fetch_state,
@@ -58,6 +61,8 @@ FAILURES_BEFORE_BACKOFF = 10
 _MAX_BACKOFF = 16  # times the configured interval
 
 Progress = Callable[[str, str], None]  # (url, outcome) after each article
+IN_FLIGHT = 4  # articles of one run at once: enough to keep a worker process and this one busy
+_IN_THREAD = Analyzer(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,31 +112,20 @@ def _with_contacts(article: Article, source: Source) -> Article:
     return replace(article, contacts=[*article.contacts, *extra])
 
 
-async def _store(session: AsyncSession, *, source_id: int, fetched: Fetched, article: Article) -> StoreResult:
-    # The summariser is CPU-bound for a few milliseconds: keep the event loop answering meanwhile.
-    summary = await asyncio.to_thread(summarize, article)
-    result = await store_article(
-        session=session,
-        source_id=source_id,
-        article=article,
-        raw_html=fetched.raw,
-        simhash=simhash(article.text),
-        summary=summary,
-        fetched_at=datetime.now(UTC),
-        near_duplicate_bits=NEAR_DUPLICATE_BITS,
-    )
-    return result
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every article of one run shares."""
+
+    source: Source
+    source_id: int
+    fetcher: Fetcher
+    sessions: async_sessionmaker[AsyncSession]
+    analyzer: Analyzer
 
 
-async def _ingest_one(
-    url: str,
-    source: Source,
-    source_id: int,
-    *,
-    fetcher: Fetcher,
-    sessions: async_sessionmaker[AsyncSession],
-) -> _Outcome:
+async def _ingest_one(url: str, run: _Run) -> _Outcome:
     """Read and store one article; return what happened."""
+    source, sessions = run.source, run.sessions
     remote = not is_file_url(url)
     etag = last_modified = None
     if remote:
@@ -142,7 +136,7 @@ async def _ingest_one(
     try:
         fetched = await fetch_article(
             url,
-            fetcher,
+            run.fetcher,
             encoding=source.encoding,
             etag=etag,
             last_modified=last_modified,
@@ -156,16 +150,31 @@ async def _ingest_one(
                     session=session, url=url, etag=None, last_modified=None, status=status, error=str(exc)
                 )
         return _Outcome(FAILED, str(exc))
+    article = fetched.article
+    if article is not None:
+        async with sessions() as session:
+            if await stored_content_hash(session=session, url=fetched.url) == article.content_hash:
+                article = None
+    analysis = None
+    if article is not None:
+        # Summarising is most of an article's cost: only for new or changed text, and before the
+        # write transaction, which on SQLite holds the one write lock.
+        article = _with_contacts(article, source)
+        analysis = await run.analyzer(article)
     async with sessions.begin() as session:
         outcome = _Outcome(StoreOutcome.UNCHANGED)
-        unchanged = (
-            fetched.article is None
-            or await stored_content_hash(session=session, url=fetched.url) == fetched.article.content_hash
-        )
-        if fetched.article is not None and not unchanged:
-            # Summarising is most of an article's cost: only for new or changed text.
-            article = _with_contacts(fetched.article, source)
-            stored = await _store(session, source_id=source_id, fetched=fetched, article=article)
+        if article is not None and analysis is not None:
+            stored = await store_article(
+                session=session,
+                source_id=run.source_id,
+                article=article,
+                raw_html=fetched.raw,
+                simhash=analysis.simhash,
+                summary=analysis.summary,
+                search_text=analysis.search_text,
+                fetched_at=datetime.now(UTC),
+                near_duplicate_bits=NEAR_DUPLICATE_BITS,
+            )
             outcome = _Outcome(stored.outcome, article_id=stored.article_id)
             if stored.outcome is StoreOutcome.NEW:
                 # The article and its channel posts commit together: none is lost, none doubled.
@@ -190,28 +199,39 @@ async def ingest_urls(
     fetcher: Fetcher,
     sessions: async_sessionmaker[AsyncSession],
     progress: Progress | None = None,
+    analyzer: Analyzer = _IN_THREAD,
+    in_flight: int = IN_FLIGHT,
 ) -> IngestTally:
-    """Ingest the given article URLs (``file://`` included) on behalf of one source."""
+    """Ingest the given article URLs (``file://`` included) on behalf of one source, `in_flight` at once."""
+    run = _Run(source, source_id, fetcher, sessions, analyzer)
     tally = IngestTally()
-    for url in urls:
-        result = await _ingest_guarded(url, source, source_id, fetcher=fetcher, sessions=sessions)
-        tally.add(result.outcome, result.error)
-        if progress is not None:
-            progress(url, result.outcome)
+    todo = iter(urls)
+
+    async def worker() -> None:
+        for url in todo:
+            result = await _ingest_guarded(url, run)
+            tally.add(result.outcome, result.error)
+            if progress is not None:
+                progress(url, result.outcome)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(1, min(in_flight, len(urls)))):
+                group.create_task(worker())
+    except* StorageError as errors:
+        raise errors.exceptions[0] from None  # the database is down: the run stops as a whole
     return tally
 
 
-async def _ingest_guarded(
-    url: str, source: Source, source_id: int, *, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
-) -> _Outcome:
+async def _ingest_guarded(url: str, run: _Run) -> _Outcome:
     try:
         try:
-            return await _ingest_one(url, source, source_id, fetcher=fetcher, sessions=sessions)
+            return await _ingest_one(url, run)
         except DatabaseUnavailable as exc:
             # A server restart costs the connections in the pool, not the run: once more on a
             # fresh one. An article's writes are one transaction, so a repeat stores it once.
             logger.warning("ingesting %s: %s; trying once more", url, exc)
-            return await _ingest_one(url, source, source_id, fetcher=fetcher, sessions=sessions)
+            return await _ingest_one(url, run)
     except StorageError:
         raise  # the database is still down: every other article would fail the same way
     except Exception as exc:  # one broken page must not end the run
@@ -220,12 +240,17 @@ async def _ingest_guarded(
 
 
 async def ingest_page(
-    url: str, source: Source, *, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+    url: str,
+    source: Source,
+    *,
+    fetcher: Fetcher,
+    sessions: async_sessionmaker[AsyncSession],
+    analyzer: Analyzer = _IN_THREAD,
 ) -> tuple[str | None, int | None]:
     """Ingest one page of a source now (a user asked for it); return (error, article id)."""
     async with sessions.begin() as session:
         source_id = await ensure_source(session=session, name=source.name, kind=source.kind, url=source.url)
-    result = await _ingest_guarded(url, source, source_id, fetcher=fetcher, sessions=sessions)
+    result = await _ingest_guarded(url, _Run(source, source_id, fetcher, sessions, analyzer))
     return result.error, result.article_id
 
 
@@ -236,6 +261,8 @@ async def ingest_source(
     sessions: async_sessionmaker[AsyncSession],
     limit: int = 100,
     progress: Progress | None = None,
+    analyzer: Analyzer = _IN_THREAD,
+    in_flight: int = IN_FLIGHT,
 ) -> IngestTally:
     """Run one pass over a source: list its articles, ingest each, record the source's health."""
     async with sessions.begin() as session:
@@ -247,7 +274,16 @@ async def ingest_source(
         tally.add(FAILED, f"{source.name}: {exc}")
         tally.next_in = await _record(sessions, source, source_id, ok=False, error=str(exc))
         return tally
-    tally = await ingest_urls(urls, source, source_id, fetcher=fetcher, sessions=sessions, progress=progress)
+    tally = await ingest_urls(
+        urls,
+        source,
+        source_id,
+        fetcher=fetcher,
+        sessions=sessions,
+        progress=progress,
+        analyzer=analyzer,
+        in_flight=in_flight,
+    )
     # A run that read nothing at all failed, even though the listing worked.
     ok = not urls or tally.counts[FAILED] < len(urls)
     tally.next_in = await _record(sessions, source, source_id, ok=ok, error=None if ok else tally.errors[-1])
@@ -277,13 +313,24 @@ async def ingest_targets(
     fetcher: Fetcher,
     sessions: async_sessionmaker[AsyncSession],
     progress: Progress | None = None,
+    analyzer: Analyzer = _IN_THREAD,
+    in_flight: int = IN_FLIGHT,
 ) -> IngestTally:
     """Ingest article URLs and files named by a person rather than listed by a source."""
     urls = [t if t.startswith(("http://", "https://")) else Path(t).resolve().as_uri() for t in targets]
     source = Source(name=COMMAND_LINE, kind=SourceKind.DIR, url=str(Path.cwd()))
     async with sessions.begin() as session:
         source_id = await ensure_source(session=session, name=source.name, kind="manual", url="")
-    return await ingest_urls(urls, source, source_id, fetcher=fetcher, sessions=sessions, progress=progress)
+    return await ingest_urls(
+        urls,
+        source,
+        source_id,
+        fetcher=fetcher,
+        sessions=sessions,
+        progress=progress,
+        analyzer=analyzer,
+        in_flight=in_flight,
+    )
 
 
 async def resummarize_all(*, sessions: async_sessionmaker[AsyncSession], batch: int = 100) -> int:

@@ -61,6 +61,7 @@ from storage._delivery import (
     update_subscriber,
 )
 from storage._engine import make_engine, make_sessionmaker
+from storage._fulltext import index_text
 from storage._migrate import upgrade
 from storage._models import (
     DEFAULT_DIGEST_SIZE,
@@ -163,6 +164,7 @@ __all__ = [
     "get_raw_html",
     "get_report",
     "get_subscriber",
+    "index_text",
     "latest_articles",
     "list_announcements",
     "list_filters",

@@ -48,6 +48,8 @@ __all__ = [
 NEAR_DUPLICATE_BITS = 3
 _MAX_NEAR_DUPLICATE_BITS = 7  # up to here a band lookup probes at most 17 values per band
 _MASK64 = (1 << 64) - 1
+# PostgreSQL advisory lock key (any 64-bit number of our own) that makes article writers take turns.
+_STORE_LOCK = 0x6E657773_62737472  # "newsbstr"
 
 
 class _Author(Protocol):
@@ -143,12 +145,14 @@ async def store_article(
     summary: Summary,
     fetched_at: datetime,
     near_duplicate_bits: int = NEAR_DUPLICATE_BITS,
+    search_text: str | None = None,
 ) -> StoreResult:
     """Store an article and its summary once: new, updated, unchanged, or a link to its original.
 
     Args:
         simhash: the text's 64-bit SimHash, unsigned or two's complement signed.
         near_duplicate_bits: how many bits (0-7) a repost's SimHash may differ in from the original's.
+        search_text: `index_text` of the article, when the caller computed it already (elsewhere).
 
     Raises:
         ValueError: the article has no URL, a datetime is naive, or simhash or near_duplicate_bits
@@ -159,6 +163,11 @@ async def store_article(
     if not 0 <= near_duplicate_bits <= _MAX_NEAR_DUPLICATE_BITS:
         raise ValueError(f"near_duplicate_bits must be 0-{_MAX_NEAR_DUPLICATE_BITS}, not {near_duplicate_bits}")
     signed = _signed(simhash)
+    if session.get_bind().dialect.name == "postgresql":
+        # Deduplication reads, then writes: two transactions storing one text at once would each
+        # find no original. They take turns, as SQLite's single writer does; the summary was
+        # computed before, so a turn is a few queries. Held until the transaction ends.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STORE_LOCK})
     record = await _article_by_url(session, article.url)
     if record is not None and record.content_hash == article.content_hash:
         return StoreResult(StoreOutcome.UNCHANGED, record.id, record.duplicate_of_id)
@@ -170,7 +179,7 @@ async def store_article(
     fresh = record is None
     if record is None:
         record = ArticleRecord(url=article.url, fetched_at=fetched_at)
-    _fill(record, source_id, article, raw_html, signed, fetched_at, original_id)
+    _fill(record, source_id, article, raw_html, signed, fetched_at, original_id, search_text)
     if fresh:
         try:
             async with session.begin_nested():
@@ -188,6 +197,7 @@ async def store_article(
                 summary=summary,
                 fetched_at=fetched_at,
                 near_duplicate_bits=near_duplicate_bits,
+                search_text=search_text,
             )
     if original_id is not None:
         return StoreResult(StoreOutcome.DUPLICATE, record.id, original_id)
@@ -264,6 +274,7 @@ def _fill(
     signed: int,
     fetched_at: datetime,
     original_id: int | None,
+    search_text: str | None,
 ) -> None:
     """Copy the article onto its row; a repost keeps the metadata but not the text."""
     repost = original_id is not None
@@ -282,7 +293,10 @@ def _fill(
     record.simhash_band0, record.simhash_band1, record.simhash_band2, record.simhash_band3 = _bands(signed)
     record.duplicate_of_id = original_id
     record.raw_html = None if repost else raw_html
-    record.search_text = None if repost else index_text(article.title, article.paragraphs)
+    if repost:
+        record.search_text = None
+    else:
+        record.search_text = search_text if search_text is not None else index_text(article.title, article.paragraphs)
     record.updated_at = fetched_at
 
 

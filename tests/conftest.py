@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,10 @@ import pytest
 
 # The local HTTP server the fetch, discovery and ingest tests talk to, and the databases.
 pytest_plugins = ["tests.pageserver", "tests.hostileserver", "tests.databases", "tests.bot.botenv"]
+
+# A worker process to summarise in costs each bot about a second to start: the tests of that path
+# ask for one (tests/bot/test_jobs.py); everywhere else articles are summarised in a thread.
+os.environ.setdefault("NEWSBOT_INGEST__WORKERS", "0")
 
 DATA = Path(__file__).parent / "data"
 # Sample articles ship inside the package (the offline default source reads them too).

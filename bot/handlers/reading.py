@@ -123,7 +123,9 @@ async def _summary_of_url(update: Update, context: Context, url: str) -> None:
     async with services.sessions() as session:
         article = await get_article_by_url(session=session, url=canonical_url(url))
     if article is None:
-        error, article_id = await ingest_page(url, source, fetcher=services.fetcher, sessions=services.sessions)
+        error, article_id = await ingest_page(
+            url, source, fetcher=services.fetcher, sessions=services.sessions, analyzer=services.analyzer
+        )
         if error is not None or article_id is None:
             await _reply(update, t(language, "fetch_failed", error=esc(error or url)))
             return

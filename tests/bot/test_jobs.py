@@ -9,13 +9,17 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.analysis import Analyzer
 from bot.jobs import FAILED, backoff_interval, ingest_source, ingest_targets, ingest_urls, resummarize_all
 from ingest import Contact, FetchConfig, Fetcher, Source, SourceKind
 from storage import (
+    ArticleRecord,
     ensure_source,
     get_fetch_state,
+    index_text,
     latest_articles,
     list_sources_health,
     make_sessionmaker,
@@ -66,6 +70,26 @@ async def test_listpage_run_stores_summarised_articles_once(
         found = await search_articles(session=session, words="汛期安全", limit=10)
     assert len(stored) == 3
     assert all(row.summary is not None and row.summary.version == VERSION for row in stored)
+    assert [row.title for row in found] == ["清河县召开汛期安全生产工作会议"]
+
+
+@pytest.mark.asyncio
+async def test_a_worker_process_summarises_as_this_process_does(
+    page_server: PageServer, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    analyzer = Analyzer(workers=1)
+    try:
+        tally = await ingest_source(listpage(page_server), fetcher=fetcher, sessions=sessions, analyzer=analyzer)
+    finally:
+        analyzer.close()
+    assert tally.counts["new"] == 3
+    async with sessions() as session:
+        stored = await latest_articles(session=session, limit=10)
+        found = await search_articles(session=session, words="汛期安全", limit=10)
+        search_texts = [await session.scalar(select(ArticleRecord.search_text).filter_by(id=r.id)) for r in stored]
+    # What came back from the worker is what summarising here gives, and the search words work.
+    assert [row.summary.data for row in stored if row.summary] == [summarize(row).to_dict() for row in stored]
+    assert search_texts == [index_text(row.title, row.paragraphs) for row in stored]
     assert [row.title for row in found] == ["清河县召开汛期安全生产工作会议"]
 
 
@@ -121,13 +145,19 @@ async def test_broken_pages_fail_alone(
     source = Source(name="mixed", kind=SourceKind.PAGE, url=urls[-1])
     async with sessions.begin() as session:
         source_id = await ensure_source(session=session, name="mixed", kind="page", url=urls[-1])
-    seen: list[str] = []
+    seen: dict[str, str] = {}
     tally = await ingest_urls(
-        urls, source, source_id, fetcher=fetcher, sessions=sessions, progress=lambda _url, outcome: seen.append(outcome)
+        urls,
+        source,
+        source_id,
+        fetcher=fetcher,
+        sessions=sessions,
+        progress=lambda url, outcome: seen.update({url: outcome}),
     )
     assert tally.counts[FAILED] == 3
     assert tally.counts["new"] == 1
-    assert seen == [FAILED, FAILED, FAILED, "new"]
+    # Progress reports each page once, as it finishes (several are in flight at once).
+    assert seen == dict(zip(urls, [FAILED, FAILED, FAILED, "new"], strict=True))
     assert any("HTTP 500" in error for error in tally.errors)
     async with sessions() as session:
         state = await get_fetch_state(session=session, url=page_server.url("/flaky?failures=5"))

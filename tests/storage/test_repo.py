@@ -387,7 +387,8 @@ async def _until_blocked(engine: AsyncEngine, task: asyncio.Task[StoreResult]) -
         await asyncio.sleep(0.2)
         return
     query = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO articles%'"
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND (query LIKE 'INSERT INTO articles%' OR query LIKE 'SELECT pg_advisory_xact_lock%')"
     )
     for _ in range(200):
         async with engine.connect() as connection:
