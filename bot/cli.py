@@ -148,7 +148,7 @@ def ingest(
     if watch:
         from bot.app import watch as run_watch
 
-        _configure_logging()
+        _configure_logging(settings)
         _run(run_watch(settings))
         return
     chosen = [s.to_source() for s in settings.sources if source is None or s.name == source]
@@ -241,7 +241,10 @@ def run(
     """Run the bot: polling by default, or a webhook with secret-token verification."""
     from urllib.parse import urlsplit
 
+    from telegram.error import TelegramError
+
     from bot.app import Webhook, run_bot
+    from bot.redact import redact, secrets_of
 
     settings = _settings(config)
     if settings.token is None:
@@ -254,8 +257,12 @@ def run(
             _fail("a webhook needs NEWSBOT_WEBHOOK_SECRET, which Telegram presents on every call")
         secret = settings.webhook_secret.get_secret_value()
         hook = Webhook(url=webhook, secret=secret, listen=listen, port=port, path=urlsplit(webhook).path.lstrip("/"))
-    _configure_logging()
-    _run(run_bot(settings, webhook=hook, updates=not send_only))
+    _configure_logging(settings)
+    try:
+        _run(run_bot(settings, webhook=hook, updates=not send_only))
+    except TelegramError as exc:
+        # InvalidToken quotes the token it was given.
+        _fail(redact(f"Telegram Bot API: {exc}", secrets_of(settings)))
 
 
 @app.command()
@@ -268,10 +275,13 @@ def chat(config: ConfigOption = None) -> None:
     _run(run_chat(settings, Console()))
 
 
-def _configure_logging() -> None:
+def _configure_logging(settings: Settings) -> None:
+    from bot.redact import install, secrets_of
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Bot API URLs carry the token: keep the HTTP client quiet.
+    # Bot API URLs carry the token: keep the HTTP client quiet, and mask the secrets in what still gets out.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    install(secrets_of(settings))
 
 
 @app.command()

@@ -25,8 +25,9 @@ def async_url(url: str) -> URL:
     """
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise InvalidDatabaseURL(f"not a database URL: {url!r}") from exc
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        # Not echoed: a malformed URL may still hold a password.
+        raise InvalidDatabaseURL("not a database URL: use sqlite:///… or postgresql://user:password@host/db") from exc
     backend = parsed.get_backend_name()
     if backend not in _DRIVERS:
         raise InvalidDatabaseURL(f"unsupported database {backend!r}: use sqlite:///… or postgresql://…")
