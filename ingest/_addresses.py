@@ -111,15 +111,17 @@ class AddressPolicy:
         """
         try:
             answers: Sequence[str] = [str(ip_address(host))]
+            named = host
         except ValueError:
             answers = await self.resolver(host, port)
+            named = ""
         if not answers:
             raise OSError(f"{host} resolves to no address")
         for answer in answers:
             address = ip_address(answer.partition("%")[0])  # an IPv6 zone (fe80::1%eth0) is not part of it
             kind = _kind(address)
             if kind is not None and (_plain(address), port) not in self.allowed:
-                where = host if answer == host else f"{host} resolves to {answer}, which"
+                where = named or f"{host} resolves to {answer}, which"
                 raise AddressRefused(f"{where} is a {kind} address and no source names it")
         return list(answers)
 
