@@ -173,10 +173,11 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport, whose connections go only to addresses the policy allows."""
 
     def __init__(self, policy: AddressPolicy, *, trust_env: bool) -> None:
-        super().__init__(trust_env=trust_env)
+        ssl_context = httpx.create_ssl_context(trust_env=trust_env)  # loaded once, for both pools
+        super().__init__(verify=ssl_context, trust_env=trust_env)
         # httpx takes no network backend; the httpcore pool under it does. Same limits as httpx's defaults.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=trust_env),
+            ssl_context=ssl_context,
             max_connections=100,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,

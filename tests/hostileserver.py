@@ -21,18 +21,29 @@ Every request is counted per path (`hits`).
 from __future__ import annotations
 
 import asyncio
+import ssl
 import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 import pytest_asyncio
 from aiohttp import web
 
-__all__ = ["HostileServer", "gzip_bomb_parts", "hostile_server", "hostile_server_2", "serve_hostile"]
+__all__ = [
+    "PAGE",
+    "TLS_CERT",
+    "HostileServer",
+    "gzip_bomb_parts",
+    "hostile_server",
+    "hostile_server_2",
+    "serve_hostile",
+]
 
+TLS_CERT = Path(__file__).parent / "data" / "tls" / "news.example.pem"
 PAGE = ("<html><head><title>测试</title></head><body><h1>测试</h1><p>" + "正文。" * 50 + "</p></body></html>").encode()
 _MIB = 1024 * 1024
 
@@ -145,8 +156,12 @@ class HostileServer:
 
 
 @asynccontextmanager
-async def serve_hostile() -> AsyncIterator[HostileServer]:
-    """Run the server on 127.0.0.1 on a free port for the duration of the block."""
+async def serve_hostile(*, tls: bool = False) -> AsyncIterator[HostileServer]:
+    """Run the server on 127.0.0.1 on a free port for the duration of the block.
+
+    ``tls``: serve HTTPS with the certificate of ``news.example`` in `TLS_CERT` (self-signed,
+    so a client trusting that file verifies it).
+    """
     server = HostileServer()
     app = web.Application(middlewares=[server.count])
     app.add_routes(server.routes())
@@ -154,9 +169,13 @@ async def serve_hostile() -> AsyncIterator[HostileServer]:
     runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
     await runner.setup()
     try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        context = None
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(TLS_CERT, TLS_CERT.with_suffix(".key"))
+        await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context).start()
         host, port = runner.addresses[0][:2]
-        server.base = f"http://{host}:{port}"
+        server.base = f"{'https' if tls else 'http'}://{host}:{port}"
         yield server
     finally:
         await runner.cleanup()

@@ -15,9 +15,9 @@ from urllib.parse import quote
 
 import pytest
 
-from ingest import BlockedAddress, FetchConfig, Fetcher, Response
+from ingest import BlockedAddress, FetchConfig, Fetcher, FetchError, Response
 from ingest._addresses import is_public, named_addresses, system_resolver
-from tests.hostileserver import PAGE, HostileServer
+from tests.hostileserver import PAGE, TLS_CERT, HostileServer, serve_hostile
 
 FAST = FetchConfig(connect_timeout=1.0, read_timeout=1.0, retries=2, backoff_base=0.01, delay=0.0, trust_env=False)
 
@@ -198,3 +198,23 @@ async def test_behind_a_proxy_each_hop_is_still_checked(
     assert allowed.content == PAGE
     assert hostile_server_2.hits == {"/page": 1, "/to": 1}  # through the proxy; the refused hop never left
     assert hostile_server.hits["/page"] == 0
+
+
+@pytest.mark.asyncio
+async def test_https_to_a_pinned_address_still_verifies_the_certificate_for_the_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The socket goes to the checked address, TLS checks the certificate against the URL's name."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS_CERT))  # trust the test certificate, as trust_env allows
+    config = replace(FAST, trust_env=True, retries=0)
+    async with serve_hostile(tls=True) as server:
+        port = server.base.rpartition(":")[2]
+        dns = FakeDNS({"news.example": ["127.0.0.1"], "other.example": ["127.0.0.1"]})
+        async with Fetcher(config, allow_private=[server.base], resolver=dns) as fetcher:
+            response = await fetcher.fetch(f"https://news.example:{port}/page")
+            with pytest.raises(FetchError, match=r"CERTIFICATE_VERIFY_FAILED"):
+                await fetcher.fetch(f"https://other.example:{port}/page")  # same address, a name the cert lacks
+    assert response.content == PAGE
+    assert server.hits["/page"] == 1
