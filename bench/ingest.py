@@ -19,9 +19,13 @@ same machine load:
 - fetch + parse: `fetch_article` (fetch, decode, extract);
 - fetch + parse + summarise: and `summarize` in a thread, as the pipeline does;
 - the whole pipeline on each backend: `bot.jobs.ingest_source` on a fresh SQLite file and on a
-  fresh PostgreSQL schema (dropped afterwards), both migrated with `storage.upgrade` first.
+  fresh PostgreSQL schema (dropped afterwards), both migrated with `storage.upgrade` first; twice
+  on each, into separate databases: as newsbot runs it by default (summaries in one worker
+  process, four articles in flight: ``[ingest]`` in config.example.toml) and the one-process
+  way it is measured against (summaries in a thread, one article at a time). The worker's CPU
+  is reported in its own column.
 
-Fetching is impolite on purpose: ``FetchConfig(delay=0, retries=0, trust_env=False)``. Every
+Fetching is impolite on purpose: ``FetchConfig(delay=0, per_host=8, retries=0, trust_env=False)``. Every
 stored article must come out ``new`` (the pages are built to be no SimHash near-duplicates);
 the counts are printed and checked in the database. The second pass ingests the first
 ``--reingest-lists`` list pages again into the same databases (default 5, i.e. 500 pages; 0 for
@@ -36,8 +40,8 @@ middle and end of each pass (flat means the second half of a pass adds ~nothing)
 SQLite file and ``--trace-lists`` list pages, tracemalloc's view of what the later list pages
 allocated and kept (tracemalloc slows everything, so it runs only after the timed passes).
 
-A default run (2,000 pages, both backends) takes about 4-5 minutes on a 2-core machine: the two
-whole-pipeline rows alone are 4,000 articles at ~25-30 pages/s. ``--pages 1000`` halves it.
+A default run (2,000 pages, both backends) takes about 8 minutes on a 2-core machine: the four
+whole-pipeline rows alone are 8,000 articles at 25-45 pages/s. ``--pages 1000`` halves it.
 
 Output: Markdown tables on stdout; progress on stderr. Throughput per stage is the total over all
 pages; the per-list-page median and p10-p90 show how noisy the machine was.
@@ -86,11 +90,12 @@ from bench._site import (
     site_charset,
     site_page,
 )
+from bot.analysis import Analyzer
+from bot.config import IngestSettings
 from bot.jobs import ingest_source
 from ingest import FetchConfig, Fetcher, Source, SourceKind, discover, parse, simhash
 from ingest._read import fetch_article
-from storage import ArticleRecord, SummaryRecord, make_engine, make_sessionmaker, upgrade
-from storage._fulltext import index_text
+from storage import ArticleRecord, SummaryRecord, index_text, make_engine, make_sessionmaker, upgrade
 from summarizer import summarize
 
 __all__ = ["main"]
@@ -101,6 +106,8 @@ SITE_SCRIPT = Path(__file__).with_name("_site.py")
 POSTGRES_URL = os.environ.get("NEWSBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 APPLICATION_NAME = "newsbot-bench-ingest"  # how this benchmark's PostgreSQL backends are found
 TARGET = 40.0  # pages per second, from the issue
+DEFAULT_WORKERS = IngestSettings().workers
+DEFAULT_IN_FLIGHT = IngestSettings().in_flight
 BACKEND_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 _TICK = os.sysconf("SC_CLK_TCK")
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -167,6 +174,7 @@ class Stage:
     cpu: float = 0.0  # this process, every thread
     site_cpu: float = 0.0
     db_cpu: float = 0.0  # PostgreSQL backends serving this benchmark
+    worker_cpu: float = 0.0  # this process's children but the site: the summarising workers
     outcomes: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -222,9 +230,27 @@ class Meter:
         ).fetchall()
         return [row[0] for row in rows]
 
-    def read(self) -> tuple[float, float, dict[int, float]]:
-        """Return (our CPU, the site's CPU, each PostgreSQL backend's CPU) in seconds."""
-        return time.process_time(), cpu_seconds(self.site_pid), {pid: cpu_seconds(pid) for pid in self._db_pids()}
+    def _worker_pids(self) -> list[int]:
+        """Return this process's children other than the site (the summarising worker processes)."""
+        me, found = str(os.getpid()), []
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit() and int(entry.name) != self.site_pid:
+                try:
+                    with open(f"/proc/{entry.name}/stat") as stat:
+                        if stat.read().rpartition(")")[2].split()[1] == me:
+                            found.append(int(entry.name))
+                except OSError:
+                    continue
+        return found
+
+    def read(self) -> tuple[float, float, dict[int, float], dict[int, float]]:
+        """Return (our CPU, the site's, each PostgreSQL backend's, each worker process's) in seconds."""
+        return (
+            time.process_time(),
+            cpu_seconds(self.site_pid),
+            {pid: cpu_seconds(pid) for pid in self._db_pids()},
+            {pid: cpu_seconds(pid) for pid in self._worker_pids()},
+        )
 
     async def measure(self, stage: Stage, source: Source) -> None:
         """Run a stage on one list page and charge it the time and CPU spent."""
@@ -241,6 +267,7 @@ class Meter:
         # A backend that was not there before the run started during it: all its CPU is the run's.
         if stage.on_postgres:
             stage.db_cpu += sum(cpu - before[2].get(pid, 0.0) for pid, cpu in after[2].items())
+        stage.worker_cpu += sum(cpu - before[3].get(pid, 0.0) for pid, cpu in after[3].items())
 
 
 # ── the site ────────────────────────────────────────────────────────────────────────────
@@ -373,11 +400,27 @@ def fetch_parse(fetcher: Fetcher, *, summarise: bool) -> Run:
     return run
 
 
-def pipeline(fetcher: Fetcher, backend: Backend) -> Run:
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """How the pipeline runs: where articles are summarised and how many are in flight."""
+
+    label: str
+    analyzer: Analyzer
+    in_flight: int
+
+
+def pipeline(fetcher: Fetcher, backend: Backend, variant: Variant) -> Run:
     """Run `ingest_source` on the list page into the backend."""
 
     async def run(source: Source) -> tuple[int, Counter[str]]:
-        tally = await ingest_source(source, fetcher=fetcher, sessions=backend.sessions, limit=LINKS_PER_LIST)
+        tally = await ingest_source(
+            source,
+            fetcher=fetcher,
+            sessions=backend.sessions,
+            limit=LINKS_PER_LIST,
+            analyzer=variant.analyzer,
+            in_flight=variant.in_flight,
+        )
         for error in tally.errors[:3]:
             log(f"  {backend.name}: {error}")
         return tally.total, tally.counts
@@ -547,6 +590,7 @@ def stage_rows(stages: Sequence[Stage], baseline: Stage | None, previous_of: dic
                 ratio,
                 f"{1000 * stage.cpu / total:.1f}",
                 f"{total / stage.cpu:.0f}" if stage.cpu > 0 else "-",
+                f"{1000 * stage.worker_cpu / total:.1f}" if stage.worker_cpu else "-",
                 f"{1000 * stage.site_cpu / total:.1f}",
                 f"{1000 * stage.db_cpu / total:.1f}" if stage.db_cpu else "-",
             ]
@@ -565,6 +609,7 @@ STAGE_HEADERS = (
     "time vs fetch only",
     "bench CPU ms/page",
     "pages/s if bench CPU were all",
+    "worker CPU ms/page",
     "site CPU ms/page",
     "PostgreSQL CPU ms/page",
 )
@@ -622,20 +667,38 @@ async def run(args: argparse.Namespace) -> None:
         base, site_pid = site
         workdir = Path(tmp)
         sources = sources_of(base, args.pages)
-        backends: list[Backend] = []
+        # The pipeline as it was (summarised in a thread, one article at a time) and as `newsbot`
+        # runs it by default ([ingest] workers = 1, in_flight = 4), each into its own database.
+        variants = [
+            Variant("thread, 1 in flight", Analyzer(0), 1),
+            Variant(
+                f"{DEFAULT_WORKERS} worker process, {DEFAULT_IN_FLIGHT} in flight",
+                Analyzer(DEFAULT_WORKERS),
+                DEFAULT_IN_FLIGHT,
+            ),
+        ]
+        default = variants[-1]
+        backends: list[tuple[Backend, Variant]] = []
         meter = Meter(site_pid, _libpq(args.postgres_url) if "postgresql" in names else None)
         try:
             for name in names:
-                backends.append(await asyncio.to_thread(open_backend, name, workdir, args.postgres_url))
+                for variant in variants:
+                    backends.append((await asyncio.to_thread(open_backend, name, workdir, args.postgres_url), variant))
             meter.open()
+            # Start the worker processes and load their dictionary before anything is timed.
+            await default.analyzer(parse(site_page(0, args.pages, pool).body))
             async with Fetcher(config, allow_private=[base]) as fetcher:  # the local site, as a source naming it
                 await discover(sources[0], fetcher)  # one request before timing: connection set up
                 fetch_stage = Stage("fetch only", fetch_only(fetcher))
                 parse_stage = Stage("fetch + parse", fetch_parse(fetcher, summarise=False))
                 summary_stage = Stage("fetch + parse + summarise", fetch_parse(fetcher, summarise=True))
                 store_stages = [
-                    Stage(f"whole pipeline, {BACKEND_LABELS[b.name]}", pipeline(fetcher, b), b.name == "postgresql")
-                    for b in backends
+                    Stage(
+                        f"whole pipeline, {BACKEND_LABELS[b.name]}, {v.label}",
+                        pipeline(fetcher, b, v),
+                        b.name == "postgresql",
+                    )
+                    for b, v in backends
                 ]
                 per_list = min(-(-max(args.bare_pages, 0) // len(sources)), LINKS_PER_LIST)
                 costs: dict[str, list[float]] = {}
@@ -644,10 +707,15 @@ async def run(args: argparse.Namespace) -> None:
                 if per_list:
                     first.append(cost_stage)
                 rss1 = await run_pass(meter, first, sources, "first pass")
-                counts = {b.name: await stored_counts(b) for b in backends}
+                counts = {f"{b.name}, {v.label}": await stored_counts(b) for b, v in backends}
                 second = [
-                    Stage(f"re-ingest, {BACKEND_LABELS[b.name]}", pipeline(fetcher, b), b.name == "postgresql")
-                    for b in backends
+                    Stage(
+                        f"re-ingest, {BACKEND_LABELS[b.name]}, {v.label}",
+                        pipeline(fetcher, b, v),
+                        b.name == "postgresql",
+                    )
+                    for b, v in backends
+                    if v is default
                 ]
                 again = sources[: args.reingest_lists] if args.reingest_lists > 0 else sources
                 rss2 = await run_pass(meter, second, again, "second pass") if second else None
@@ -657,7 +725,9 @@ async def run(args: argparse.Namespace) -> None:
                     trace = await trace_subset(fetcher, sources[: args.trace_lists], workdir, args.postgres_url)
         finally:
             meter.close()
-            for backend in backends:
+            for variant in variants:
+                variant.analyzer.close()
+            for backend, _ in backends:
                 await backend.engine.dispose()
                 await asyncio.to_thread(backend.cleanup)
         site_cpu = cpu_seconds(site_pid)
@@ -673,8 +743,8 @@ async def run(args: argparse.Namespace) -> None:
         f"{len(gbk)} of them GBK ({sum(site_charset(i) is None for i in gbk)} labelled only by <meta>), "
         f"{statistics.mean(len(p.body) for p in sample) / 1024:.1f} KiB per page on average; sentences from "
         f"ingest/samples{' and ' + str(args.corpus) if args.corpus else ''} ({len(pool.sentences)} sentences, "
-        f"{len(pool.clauses)} clauses). Fetching: delay=0, retries=0, one article at a time per source "
-        f"(as `ingest_urls` does). {code_version()}; Python {sys.version.split()[0]}, {os.cpu_count()} CPUs. "
+        f"{len(pool.clauses)} clauses). Fetching: delay=0, retries=0, per_host=8. "
+        f"{code_version()}; Python {sys.version.split()[0]}, {os.cpu_count()} CPUs. "
         f"Whole run {elapsed:.0f} s; the site process used "
         f"{site_cpu:.1f} CPU s in all.\n"
     )
@@ -703,7 +773,8 @@ async def run(args: argparse.Namespace) -> None:
             "(no validators sent; the content-hash check avoids the writes)\n"
         )
         rows = []
-        for stage, store in zip(second, store_stages, strict=True):
+        firsts = [st for st, (_, v) in zip(store_stages, backends, strict=True) if v is default]
+        for stage, store in zip(second, firsts, strict=True):
             rows.append(
                 [
                     stage.name,
@@ -740,13 +811,13 @@ async def run(args: argparse.Namespace) -> None:
     if backends:
         print("## What was stored (first pass)\n")
         rows = []
-        for stage, backend in zip(store_stages, backends, strict=True):
-            stored = counts[backend.name]
+        for stage, (backend, variant) in zip(store_stages, backends, strict=True):
+            stored = counts[f"{backend.name}, {variant.label}"]
             outcomes = ", ".join(f"{k} {v}" for k, v in sorted(stage.outcomes.items()))
             ok = stage.outcomes["new"] == args.pages == stored["articles"] == stored["summaries"]
             rows.append(
                 [
-                    BACKEND_LABELS[backend.name],
+                    f"{BACKEND_LABELS[backend.name]}, {variant.label}",
                     outcomes,
                     stored["articles"],
                     stored["reposts"],
@@ -758,7 +829,8 @@ async def run(args: argparse.Namespace) -> None:
         print()
         verdicts = [
             f"{BACKEND_LABELS[b.name]} {s.rate:.1f} pages/s ({'met' if s.rate >= TARGET else 'not met'})"
-            for b, s in zip(backends, store_stages, strict=True)
+            for (b, v), s in zip(backends, store_stages, strict=True)
+            if v is default
         ]
         print(f"**Target ≥ {TARGET:.0f} pages/s through the whole pipeline:** {'; '.join(verdicts)}.\n")
 

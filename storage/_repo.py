@@ -12,7 +12,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Integer, column, func, literal_column, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -164,9 +163,10 @@ async def store_article(
         raise ValueError(f"near_duplicate_bits must be 0-{_MAX_NEAR_DUPLICATE_BITS}, not {near_duplicate_bits}")
     signed = _signed(simhash)
     if session.get_bind().dialect.name == "postgresql":
-        # Deduplication reads, then writes: two transactions storing one text at once would each
-        # find no original. They take turns, as SQLite's single writer does; the summary was
-        # computed before, so a turn is a few queries. Held until the transaction ends.
+        # Deduplication reads, then writes: two transactions storing one URL or one text at once
+        # would each find nothing and both insert. They take turns, as SQLite's single writer
+        # (BEGIN IMMEDIATE) does; the summary was computed before, so a turn is a few queries.
+        # Held until the transaction ends.
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STORE_LOCK})
     record = await _article_by_url(session, article.url)
     if record is not None and record.content_hash == article.content_hash:
@@ -181,24 +181,9 @@ async def store_article(
         record = ArticleRecord(url=article.url, fetched_at=fetched_at)
     _fill(record, source_id, article, raw_html, signed, fetched_at, original_id, search_text)
     if fresh:
-        try:
-            async with session.begin_nested():
-                session.add(record)
-        except IntegrityError:
-            if await _article_by_url(session, article.url) is None:
-                raise
-            # Another writer stored this URL after we looked: take its row as ours.
-            return await store_article(
-                session=session,
-                source_id=source_id,
-                article=article,
-                raw_html=raw_html,
-                simhash=simhash,
-                summary=summary,
-                fetched_at=fetched_at,
-                near_duplicate_bits=near_duplicate_bits,
-                search_text=search_text,
-            )
+        # No other writer can have stored this URL since we looked: writers take turns (above).
+        session.add(record)
+        await session.flush()
     if original_id is not None:
         return StoreResult(StoreOutcome.DUPLICATE, record.id, original_id)
     await save_summary(session=session, article_id=record.id, summary=summary)
