@@ -146,11 +146,12 @@ async def _ingest_one(url: str, run: _Run) -> _Outcome:
     source, sessions = run.source, run.sessions
     remote = not is_file_url(url)
     etag = last_modified = None
-    if remote:
-        async with run.turn, sessions() as session:
-            state = await get_fetch_state(session=session, url=url)
-        if state is not None:
-            etag, last_modified = state.etag, state.last_modified
+    # What is known of the URL, in one read: its validators, and the hash of the text stored for it.
+    async with run.turn, sessions() as session:
+        state = await get_fetch_state(session=session, url=url) if remote else None
+        stored_hash = await stored_content_hash(session=session, url=url)
+    if state is not None:
+        etag, last_modified = state.etag, state.last_modified
     try:
         fetched = await fetch_article(
             url,
@@ -169,10 +170,11 @@ async def _ingest_one(url: str, run: _Run) -> _Outcome:
                 )
         return _Outcome(FAILED, str(exc))
     article = fetched.article
-    if article is not None:
+    if article is not None and fetched.url != url:  # redirected: the text is stored under the final URL
         async with run.turn, sessions() as session:
-            if await stored_content_hash(session=session, url=fetched.url) == article.content_hash:
-                article = None
+            stored_hash = await stored_content_hash(session=session, url=fetched.url)
+    if article is not None and stored_hash == article.content_hash:
+        article = None
     analysis = None
     if article is not None:
         # Summarising is most of an article's cost: only for new or changed text, and before the
