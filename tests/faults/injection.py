@@ -44,7 +44,10 @@ from storage import (
     SummaryRecord,
     bind_channel,
     enqueue,
+    make_engine,
+    make_sessionmaker,
     pending_count,
+    upgrade,
 )
 from tests.databases import POSTGRES_URL
 
@@ -57,6 +60,17 @@ CHANNEL = -1_000_000_777_001  # a bound channel: each new article enqueues a pos
 # The busy timeout of the SQLite tests: short enough to wait out, long enough that the bot's own
 # writers (ingest stores several articles at once) never give up on each other on a loaded machine.
 BUSY_TIMEOUT = 1.5
+
+
+@contextlib.asynccontextmanager
+async def database(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Migrate the database at `url` and yield sessions on it."""
+    await asyncio.to_thread(upgrade, url)
+    engine = make_engine(url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
 
 
 # ---- a news site -------------------------------------------------------------------------------

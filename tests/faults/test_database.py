@@ -13,7 +13,6 @@ them, and the pool must recover.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
 import time
@@ -35,8 +34,6 @@ from storage import (
     DatabaseUnavailable,
     OutboxStatus,
     get_subscriber,
-    make_engine,
-    make_sessionmaker,
     upgrade,
 )
 from tests.bot.botenv import USER, BotEnv, running_bot
@@ -52,6 +49,7 @@ from tests.faults.injection import (
     chats_in,
     check_whole,
     cut_connections,
+    database,
     enqueue_broadcasts,
     make_sender,
     open_rows,
@@ -75,17 +73,6 @@ SORRY = t("zh", "sorry")
 async def fetcher(news_site: NewsSite) -> AsyncIterator[Fetcher]:
     async with Fetcher(FAST, allow_private=[news_site.base]) as fetcher:
         yield fetcher
-
-
-@contextlib.asynccontextmanager
-async def database(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Migrate the database at `url` and yield sessions on it."""
-    await asyncio.to_thread(upgrade, url)
-    engine = make_engine(url)
-    try:
-        yield make_sessionmaker(engine)
-    finally:
-        await engine.dispose()
 
 
 @pytest_asyncio.fixture
