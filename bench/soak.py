@@ -29,9 +29,9 @@ Set-up: a fresh SQLite file (or, with ``--backend postgresql``, a fresh schema) 
 Digests: ``--digests-per-minute`` of them get a digest time (minute precision, their local time) at
 each of ``--minutes`` minute boundaries, and the bot is started about 10 s before the first, so that
 each minute of the run has its digests; the others' digest time is two hours ago, so they are not
-due during the run. The bot's digest job (every 30 s) finds the due ones and enqueues
-them (one transaction each: articles since subscribing, rendered, enqueued); the sender sends them
-at the cap. The default is 60 % of what the cap carries (``rate`` x 60 a minute; a digest of ten
+due during the run. The bot's digest job (every 30 s) finds the due ones and enqueues them (one
+transaction each: articles since subscribing, rendered, enqueued); the sender sends them at the
+cap. The default is 60 % of what the cap carries (``rate`` x 60 a minute; a digest of ten
 articles is one message), so the outbox works all the time and still catches up; with ``--rate 0``
 (no cap) every subscriber's digest falls within the run.
 
@@ -56,6 +56,15 @@ its backlog, then SIGTERM (a clean shutdown is part of the test) and the books a
   recorded that no sent row accounts for;
 - the bot's log: errors while running and after SIGTERM (each with the exception its traceback ends
   in), and its exit status.
+
+The benchmark's own counts read the database without getting in the bot's way (on SQLite through
+the driver's deferred transactions: no write lock).
+
+Limits: everything runs on one machine, so the site, the emulator and this process take CPU the bot
+would have to itself in production; the emulator answers in about a millisecond, where Telegram is a
+network round trip away (`bench/delivery.py --latency`); users press no buttons and ask for no URL
+(/summary URL fetches on demand); replies to commands are sent directly, not through the outbox,
+so a lost reply shows as an unanswered command, not in the outbox's books.
 
 Output: each minute's row on stderr as it comes, then the Markdown tables and the verdict on stdout.
 The machine is shared: the load average before the run is printed; CPU % is of one core.
@@ -656,7 +665,7 @@ async def load(
                 break
     finally:
         crowd.stopping.set()
-        await asyncio.gather(*users, return_exceptions=True)
+        await asyncio.gather(*users)
     drain_start = time.monotonic()
     drained = False
     while time.monotonic() - drain_start < args.drain:
@@ -709,6 +718,7 @@ def verdict(args: argparse.Namespace, outcome: Outcome, traffic: Traffic, label:
         ["commands sent / answered / unanswered", f"{len(commands):,} / {len(answered):,} / {unanswered:,}"],
         ["answered later than the reply timeout", f"{len(late):,}"],
         ["error replies (the bot's 'sorry')", f"{len(errors):,}"],
+        ["messages to users no command was waiting for / to other chats", f"{traffic.stray_replies} / {traffic.other}"],
         ["latency p50 / p90 / p99 / max, ms", " / ".join(ms(percentile(latencies, q)) for q in (50, 90, 99, 100))],
         ["the slowest (when: minutes:seconds into the run)", slowest(answered, traffic.started)],
         ["digests due / enqueued", f"{outcome.digests_due:,} / {digests:,}"],
