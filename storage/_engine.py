@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
 
 from storage.errors import DatabaseUnavailable, InvalidDatabaseURL
 
@@ -44,7 +45,6 @@ def make_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(parsed)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
-        event.listen(engine.sync_engine, "begin", _begin_sqlite)
     else:
         # A long-running bot outlives server restarts: test pooled connections before use.
         engine = create_async_engine(parsed, pool_pre_ping=True)
@@ -52,9 +52,17 @@ def make_engine(url: str) -> AsyncEngine:
     return engine
 
 
+class _Session(Session):
+    """A session that begins SQLite transactions itself (see `_begin_sqlite`)."""
+
+
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Return the session factory; loaded rows stay readable after commit (no lazy reload in async)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Return the session factory; loaded rows stay readable after commit (no lazy reload in async).
+
+    ``async with sessions.begin()`` is for writing: on SQLite it takes the write lock up front.
+    ``async with sessions()`` is for reading: on SQLite it never waits for a writer (WAL).
+    """
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_Session)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -68,10 +76,18 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_sqlite(connection: Any) -> None:
-    # IMMEDIATE takes the write lock up front: concurrent writers wait their turn (busy timeout)
-    # instead of failing with "database is locked" when a read lock cannot be upgraded.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+@event.listens_for(_Session, "after_begin")
+def _begin_sqlite(_session: Session, transaction: SessionTransaction, connection: Any) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    if transaction.origin is SessionTransactionOrigin.AUTOBEGIN:
+        # A session used without begin() reads: a deferred BEGIN reads a snapshot and, under
+        # WAL, never waits for a writer, so users' commands do not queue behind ingest.
+        connection.exec_driver_sql("BEGIN")
+    else:
+        # begin() writes: IMMEDIATE takes the write lock up front, so concurrent writers wait
+        # their turn (busy timeout) instead of failing when a read lock cannot be upgraded.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 # SQLite result codes (sqlite3 exceptions carry them as sqlite_errorname) that say the file, not

@@ -367,8 +367,9 @@ async def test_two_writers_storing_one_url_store_it_once(engine: AsyncEngine) ->
     async with sessions() as session, session.begin():
         await store(session, make_article(url="https://a/other"), simhash=other(1))  # the source exists
     async with sessions() as first, sessions() as second:
+        await first.begin()  # writers begin(): on SQLite that takes the write lock up front
         await store(first, make_article())  # not committed yet: the second writer cannot see it
-        racing = asyncio.create_task(store(second, make_article()))
+        racing = asyncio.create_task(_begin_and_store(second, make_article()))
         try:
             await _until_blocked(engine, racing)
             await first.commit()
@@ -379,6 +380,11 @@ async def test_two_writers_storing_one_url_store_it_once(engine: AsyncEngine) ->
     assert result.outcome == StoreOutcome.UNCHANGED
     async with sessions() as session:
         assert len((await session.execute(select(ArticleRecord.id))).all()) == 2
+
+
+async def _begin_and_store(session: AsyncSession, article: Article) -> StoreResult:
+    await session.begin()
+    return await store(session, article)
 
 
 async def _until_blocked(engine: AsyncEngine, task: asyncio.Task[StoreResult]) -> None:
