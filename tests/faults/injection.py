@@ -58,8 +58,8 @@ BATCH = inspect.signature(OutboxSender).parameters["batch"].default
 ARTICLES = 12  # pages on the generated site
 CHANNEL = -1_000_000_777_001  # a bound channel: each new article enqueues a post to it
 # The busy timeout of the SQLite tests: short enough to wait out, long enough that the bot's own
-# writers (ingest stores several articles at once) never give up on each other on a loaded machine.
-BUSY_TIMEOUT = 1.5
+# writers never give up on each other on a loaded machine.
+BUSY_TIMEOUT = 0.75
 
 
 @contextlib.asynccontextmanager
