@@ -6,7 +6,8 @@ statistical detection (charset-normalizer). Every attempt
 is strict, so a wrong label falls through to the next method instead of producing mojibake;
 but a label that fits all but a few bytes (a stray byte, a truncated last character) is taken,
 with replacement characters, before detection, which reads UTF-8 so damaged as a Western code
-page. Only when all of them fail is the least damaged candidate decoded with replacements.
+page. Only when all of them fail is the least damaged candidate, UTF-8 among them, decoded with
+replacements.
 GB2312 and GBK labels are decoded as GB18030, their superset, as browsers do.
 """
 
@@ -110,6 +111,8 @@ def decode_html(data: bytes, *, declared: str | None = None) -> str:
             return data.decode(detected)
         except UnicodeDecodeError:
             damage[detected] = _damage(data, detected)
+    # Unlabelled UTF-8 with a stray byte (a text dump cut inside a character) detects as nothing.
+    damage.setdefault("utf-8", _damage(data, "utf-8"))
     if (text := _least_damaged(data, damage)) is not None:
         return text
     raise DecodeError("input is binary or mixes encodings: no text encoding fits it")
