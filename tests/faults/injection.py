@@ -1,6 +1,6 @@
-"""What the fault tests share: a generated news site whose page requests are countable events, SQLite files
-that another writer locks or whose disk fills up, PostgreSQL connections cut from the server
-side, outbox broadcasts, and the checks that nothing is half-stored, lost or sent twice.
+"""What the fault tests share: a generated news site whose page requests are countable events,
+SQLite files that another writer locks or whose disk fills up, PostgreSQL connections cut from the
+server side, outbox broadcasts, and the checks that nothing is half-stored, lost or sent twice.
 """
 
 from __future__ import annotations
