@@ -25,7 +25,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import open_services
+from bot.app import open_services, run_bot
 from bot.emulator import BotAPIEmulator
 from bot.jobs import ingest_source
 from bot.texts import t
@@ -36,7 +36,8 @@ from storage import (
     get_subscriber,
     upgrade,
 )
-from tests.bot.botenv import USER, BotEnv, running_bot
+from tests.bot.botenv import TOKEN as BOT_TOKEN
+from tests.bot.botenv import USER, BotEnv, make_settings
 from tests.faults.injection import (
     BATCH,
     BUSY_TIMEOUT,
@@ -79,11 +80,20 @@ async def fetcher(news_site: NewsSite) -> AsyncIterator[Fetcher]:
 async def bot_under_fault(sqlite_fault: tuple[str, SQLiteFault]) -> AsyncIterator[tuple[BotEnv, SQLiteFault]]:
     """Yield the whole bot (run_bot, polling the emulator) on the faulty file, samples ingested."""
     url, fault = sqlite_fault
-    async with running_bot(url) as env:
+    async with BotAPIEmulator(token=BOT_TOKEN) as emulator:
+        settings = make_settings(url, emulator)
+        async with open_services(settings) as services:
+            assert (await services.ingest(services.sources[0])).counts["new"] >= 5
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_bot(settings, stop=stop, schedule=False))
+        # Polling starts right after deleteWebhook; a command sent before would wait for it.
+        await wait_until(lambda: any(r.method == "deleteWebhook" for r in emulator.http_log), "polling to start")
         try:
-            yield env, fault
+            yield BotEnv(emulator, settings), fault
         finally:
             await fault.stop()
+            stop.set()
+            await asyncio.wait_for(task, timeout=10)
 
 
 async def test_a_user_gets_a_short_apology_while_the_database_is_out(
