@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from storage import DatabaseUnavailable, InvalidDatabaseURL, make_engine
-from storage._engine import async_url
+from storage._engine import _out_of_service, async_url
 
 
 @pytest.mark.parametrize(
@@ -54,3 +57,37 @@ async def test_a_refused_connection_is_database_unavailable() -> None:
         await engine.dispose()
     assert "secret" not in str(caught.value)
     assert caught.value.__cause__ is not None
+
+
+@pytest.mark.asyncio
+async def test_a_locked_file_is_database_unavailable_but_a_broken_constraint_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "newsbot.db"
+    engine = make_engine(f"sqlite:///{path}?timeout=0.1")
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+            await connection.execute(text("INSERT INTO t VALUES (1)"))
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as connection:
+                await connection.execute(text("INSERT INTO t VALUES (1)"))
+        holder.execute("BEGIN EXCLUSIVE")  # another writer, past the busy timeout
+        with pytest.raises(DatabaseUnavailable, match="database is locked"):
+            async with engine.begin() as connection:
+                await connection.execute(text("INSERT INTO t VALUES (2)"))
+    finally:
+        holder.close()
+        await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (psycopg.errors.DiskFull("could not extend file"), True),
+        (psycopg.errors.TooManyConnections("sorry, too many clients already"), True),
+        (psycopg.errors.UniqueViolation("duplicate key"), False),
+        (psycopg.errors.LockNotAvailable("could not obtain lock"), False),
+    ],
+)
+def test_postgresql_out_of_resources_is_out_of_service(error: Exception, unavailable: bool) -> None:
+    assert _out_of_service(error) is unavailable
