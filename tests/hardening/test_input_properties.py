@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from ingest import (
@@ -207,12 +207,14 @@ text_dump = st.lists(
 
 
 def assert_article_invariants(article: Article) -> None:
+    """Check what every article holds: paragraphs of text, one line each; an aware date; JSON."""
+    event("an article")  # --hypothesis-show-statistics tells how many examples got this far
     assert article.paragraphs
     for p in article.paragraphs:
         assert p.strip(SPACES)
         assert "\n" not in p
     assert article.published_at is None or article.published_at.tzinfo is not None
-    json.dumps(article.to_dict(), ensure_ascii=False)
+    assert json.loads(json.dumps(article.to_dict(), ensure_ascii=False))["title"] == article.title
 
 
 @FUZZ
@@ -405,6 +407,7 @@ def check_parse(data: bytes, declared: str | None) -> None:
         article = parse(data, url=URL, encoding=declared)
     except IngestError as exc:
         assert isinstance(exc, DOCUMENTED), f"undocumented {type(exc).__name__}: {exc}"
+        event(type(exc).__name__)
         return
     assert_article_invariants(article)
     again = parse(data, url=URL, encoding=declared)
