@@ -221,14 +221,17 @@ def _text(blocks: Iterable[_Block]) -> str:
 
 
 def _parse(html: str) -> lxml.html.HtmlElement:
-    """Return the document tree, bounded in size and depth by lxml's safe defaults."""
+    """Return the document tree, bounded in size and depth by lxml's safe defaults.
+
+    A page nested past libxml2's depth limit is read again with its nesting capped.
+    """
     if len(html) > _MAX_CHARS:
         logger.info("page of %d characters cut to %d", len(html), _MAX_CHARS)
         html = html[:_MAX_CHARS]
     # lxml refuses str input that declares a byte encoding; the text is already decoded.
     html = _NOT_XML.sub("", re.sub(r"^\s*<\?xml[^>]*\?>", "", html))
     root, errors = _document(html)
-    if any(error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for error in errors):
+    if any("Excessive depth" in error.message for error in errors):
         logger.info("page nested too deep for the parser; reading it again with its nesting capped")
         root, _ = _document(_flatten(html))
     return root
