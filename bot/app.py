@@ -166,9 +166,14 @@ def _schedule_bot_jobs(scheduler: AsyncIOScheduler, services: Services, sender: 
         return tally
 
     async def digests() -> None:
-        sent = await enqueue_due_digests(
-            services.sessions, now=datetime.now(UTC), send_empty=services.settings.delivery.send_empty_digest
-        )
+        try:
+            sent = await enqueue_due_digests(
+                services.sessions, now=datetime.now(UTC), send_empty=services.settings.delivery.send_empty_digest
+            )
+        except asyncio.CancelledError:
+            # Shutting down: each batch of digests committed whole; the next start enqueues the rest.
+            logger.info("digest run stopped at shutdown")
+            return
         if sent:
             sender.wake()
 

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 # A first digest covers the day before the subscription, not the whole archive.
 _FIRST_DIGEST_SPAN = timedelta(days=1)
+_BATCH = 100  # subscribers' digests enqueued in one transaction
 
 
 async def enqueue_due_digests(
@@ -46,35 +47,36 @@ async def enqueue_due_digests(
         if not due:
             break
         after = due[-1].id
-        for subscriber in due:
-            enqueued += await _enqueue_digest(sessions, subscriber, now=now, send_empty=send_empty)
+        # Many subscribers share a digest time: one write transaction per subscriber made 50,000
+        # of them at 08:00 a quarter of an hour's work on SQLite. A batch commits together.
+        for start in range(0, len(due), _BATCH):
+            async with sessions.begin() as session:
+                for subscriber in due[start : start + _BATCH]:
+                    enqueued += await _enqueue_digest(session, subscriber, now=now, send_empty=send_empty)
     if enqueued:
         logger.info("enqueued %d digests", enqueued)
     return enqueued
 
 
-async def _enqueue_digest(
-    sessions: async_sessionmaker[AsyncSession], subscriber: Subscriber, *, now: datetime, send_empty: bool
-) -> int:
-    """Enqueue one subscriber's digest and move their last_digest_at, in one transaction."""
+async def _enqueue_digest(session: AsyncSession, subscriber: Subscriber, *, now: datetime, send_empty: bool) -> int:
+    """Enqueue one subscriber's digest and move their last_digest_at, in the caller's transaction."""
     local = now.astimezone(ZoneInfo(subscriber.timezone))
     since = subscriber.last_digest_at or now - _FIRST_DIGEST_SPAN
-    async with sessions.begin() as session:
-        articles = await articles_for_digest(
-            session=session, subscriber=subscriber, since=since, until=now, limit=subscriber.digest_size
+    articles = await articles_for_digest(
+        session=session, subscriber=subscriber, since=since, until=now, limit=subscriber.digest_size
+    )
+    enqueued = 0
+    if articles or send_empty or subscriber.send_empty:
+        items = [(a, a.summary.data if a.summary else None) for a in articles]
+        parts = digest_messages(items, subscriber.language, local.strftime("%Y-%m-%d"))
+        enqueued = await enqueue(
+            session=session,
+            kind=OutboxKind.DIGEST,
+            key=digest_key(subscriber=subscriber, now=now),
+            chat_ids=[subscriber.chat_id],
+            payload={"parts": [{"text": text} for text in parts]},
         )
-        enqueued = 0
-        if articles or send_empty or subscriber.send_empty:
-            items = [(a, a.summary.data if a.summary else None) for a in articles]
-            parts = digest_messages(items, subscriber.language, local.strftime("%Y-%m-%d"))
-            enqueued = await enqueue(
-                session=session,
-                kind=OutboxKind.DIGEST,
-                key=digest_key(subscriber=subscriber, now=now),
-                chat_ids=[subscriber.chat_id],
-                payload={"parts": [{"text": text} for text in parts]},
-            )
-        await update_subscriber(session=session, chat_id=subscriber.chat_id, last_digest_at=now)
+    await update_subscriber(session=session, chat_id=subscriber.chat_id, last_digest_at=now)
     return enqueued
 
 

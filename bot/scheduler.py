@@ -3,6 +3,7 @@ missed runs coalesced into one, and a source that keeps failing tried less often
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,12 @@ def schedule_sources(scheduler: AsyncIOScheduler, sources: Sequence[Source], run
         async def job(source: Source = source) -> None:
             try:
                 tally = await run(source)
+            except asyncio.CancelledError:
+                # Shutting down: the articles stored so far are whole (one transaction each), and
+                # the next start runs the source again. Ending quietly keeps APScheduler from
+                # logging the cancellation as a failed job.
+                logger.info("ingest run of %s stopped at shutdown", source.name)
+                return
             except Exception:  # the database may be down: log it, the next run tries again
                 logger.exception("ingest run of %s failed", source.name)
                 return

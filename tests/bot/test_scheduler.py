@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import timedelta
 from itertools import pairwise
@@ -85,3 +86,23 @@ async def test_an_exception_does_not_stop_the_schedule(caplog: pytest.LogCapture
         scheduler.shutdown(wait=False)
     assert calls >= 3
     assert "ingest run of down failed" in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_a_run_stopped_at_shutdown_is_not_logged_as_a_failure(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    started = asyncio.Event()
+
+    async def run(src: Source) -> IngestTally:
+        started.set()
+        await asyncio.sleep(60)  # a long ingest run, still going when the bot stops
+        return IngestTally(next_in=src.interval)
+
+    scheduler = AsyncIOScheduler()
+    schedule_sources(scheduler, [source("busy", 60)], run)
+    scheduler.start()
+    await asyncio.wait_for(started.wait(), timeout=5)
+    scheduler.shutdown(wait=False)  # cancels the running job, as `newsbot run` does on SIGTERM
+    await asyncio.sleep(0.05)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+    assert "ingest run of busy stopped at shutdown" in caplog.messages
