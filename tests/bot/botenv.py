@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,14 +18,16 @@ from bot.config import FetchSettings, Settings, SourceSettings, sample_source
 from bot.emulator import BotAPIEmulator, Sent
 from ingest import SourceKind
 
-__all__ = ["ADMIN", "TOKEN", "USER", "BotEnv", "bot_env", "make_settings"]
+__all__ = ["ADMIN", "TOKEN", "USER", "BotEnv", "bot_env", "make_settings", "running_bot"]
 
 TOKEN = "777:TESTTOKEN"
 ADMIN = 9001
 USER = 4242
 
 
-def make_settings(database_url: str, emulator: BotAPIEmulator, **extra: Any) -> Settings:
+def make_settings(
+    database_url: str, emulator: BotAPIEmulator, *, admins: Sequence[int] = (ADMIN,), **extra: Any
+) -> Settings:
     """Return settings for a bot talking to `emulator`, reading the samples and a fake web source."""
     sources = [
         sample_source(),
@@ -36,7 +38,7 @@ def make_settings(database_url: str, emulator: BotAPIEmulator, **extra: Any) -> 
         token=SecretStr(TOKEN),
         telegram_api_url=emulator.base_url.removesuffix("/bot"),
         database_url=database_url,
-        admins=[ADMIN],
+        admins=list(admins),
         sources=sources,
         fetch=FetchSettings(delay=0, retries=0, connect_timeout=1, read_timeout=2),
         **extra,
@@ -80,8 +82,15 @@ class BotEnv:
 @pytest_asyncio.fixture
 async def bot_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
     """Yield a bot with the sample articles ingested, talking to a fresh emulator."""
+    async with running_bot(f"sqlite:///{tmp_path / 'bot.db'}") as env:
+        yield env
+
+
+@contextlib.asynccontextmanager
+async def running_bot(database_url: str, *, admins: Sequence[int] = (ADMIN,)) -> AsyncIterator[BotEnv]:
+    """Run a bot with the sample articles ingested, talking to a fresh emulator, until the block ends."""
     async with BotAPIEmulator(token=TOKEN) as emulator:
-        settings = make_settings(f"sqlite:///{tmp_path / 'bot.db'}", emulator)
+        settings = make_settings(database_url, emulator, admins=admins)
         async with open_services(settings) as services:
             tally = await services.ingest(services.sources[0])
             assert tally.counts["new"] >= 5
