@@ -48,8 +48,9 @@ _NOT_PERSON_CONTEXT = re.compile(r"^在[^，。]{0,20}?讲话|^的?重要")
 _TITLE_BAD = re.compile(r"贯彻|落实|学习|关于|视察|考察|调研|[的由受在和对是与及任将从向为]")
 
 _DOC_VERBS = r"(?:审议通过|审议并通过|表决通过|审议|通过|印发|出台|发布|签署|制定|修订)了?"
-_DOCS = re.compile(rf"{_DOC_VERBS}((?:[^《》，。；]{{0,6}}《[^《》]{{1,80}}》[、和及与]?)+)")
-_TITLE_IN = re.compile(r"《([^《》]{1,80})》")
+# A title stays within its paragraph: 《 at the end of one and 》 in the next enclose no title.
+_DOCS = re.compile(rf"{_DOC_VERBS}((?:[^《》，。；\n]{{0,6}}《[^《》\n]{{1,80}}》[、和及与]?)+)")
+_TITLE_IN = re.compile(r"《([^《》\n]{1,80})》")
 
 
 # Who attended is said early; past this a report lists people it only mentions.
