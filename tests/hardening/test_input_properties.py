@@ -165,6 +165,7 @@ def assert_summary_invariants(summary: Summary, paragraphs: list[str], budget: i
 @FUZZ
 @given(chinese_text, st.integers(min_value=1, max_value=400))
 @example("会议强调，一是抓学习； 还有落实工作。", 200)  # an item joined on without the space after ；
+@example("审议通过《关于加强管理的决定》《\n会议强调》", 1)  # a document title across two paragraphs
 def test_summary_of_any_text(text: str, budget: int) -> None:
     summary = summarize(text, budget=budget)
     assert_summary_invariants(summary, split_paragraphs(text), budget)
