@@ -143,7 +143,12 @@ def build_application(settings: Settings, services: Services) -> Application[Any
 async def on_error(update: object, context: Context) -> None:
     """Log the error first, then tell the user something went wrong (never the details)."""
     logger.error("handling %s failed", getattr(update, "update_id", update), exc_info=context.error)
-    if isinstance(update, Update) and update.effective_message is not None:
+    if not isinstance(update, Update):
+        return
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):  # stops the button's spinner, unless it was answered already
+            await update.callback_query.answer()
+    if update.effective_message is not None:
         with contextlib.suppress(TelegramError):
             await update.effective_message.reply_text(t(lang(update), "sorry"), do_quote=False)
 

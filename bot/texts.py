@@ -102,6 +102,15 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
     },
     "none": {ZH: "无", EN: "none"},
     "filter_added": {ZH: "已添加过滤：{filter}", EN: "Filter added: {filter}"},
+    "bad_filter": {
+        ZH: "请写上要过滤的词，例如 /filter 流域 或 /filter -体育。",
+        EN: "Give a word to filter on, for example /filter river or /filter -sport.",
+    },
+    "too_many_filters": {
+        ZH: "最多设置 {limit} 个过滤词；发送 /filter 清除后再添加。",
+        EN: "At most {limit} filters; send /filter to clear them first.",
+    },
+    "keep_one_source": {ZH: "至少要关注一个来源。", EN: "Follow at least one source."},
     "filters_cleared": {ZH: "已清除过滤：{filters}", EN: "Filters cleared: {filters}"},
     "no_filters": {ZH: "没有设置过滤。", EN: "No filters set."},
     "sources_title": {ZH: "<b>新闻来源</b>", EN: "<b>News sources</b>"},
@@ -166,6 +175,10 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
     "busy": {ZH: "请求太频繁，请稍后再试。", EN: "Too many requests; please wait a moment."},
     "sorry": {ZH: "抱歉，出了点问题，请稍后再试。", EN: "Sorry, something went wrong; please try again later."},
     "stale_button": {ZH: "这个按钮已失效。", EN: "That button has expired."},
+    "edited": {
+        ZH: "修改过的命令不会再次执行，请重新发送。",
+        EN: "An edited command is not run again; please send it anew.",
+    },
 }
 
 

@@ -4,5 +4,12 @@ from bot.handlers import admin, fallback, reading, reporting, subscribing
 
 __all__ = ["HANDLERS"]
 
-# Specific handlers first; the fallbacks catch what nothing else took.
-HANDLERS = [*reading.HANDLERS, *subscribing.HANDLERS, *reporting.HANDLERS, *admin.HANDLERS, *fallback.HANDLERS]
+# Edited commands are caught before any command handler; the fallbacks catch what nothing else took.
+HANDLERS = [
+    *fallback.EDITS,
+    *reading.HANDLERS,
+    *subscribing.HANDLERS,
+    *reporting.HANDLERS,
+    *admin.HANDLERS,
+    *fallback.HANDLERS,
+]

@@ -14,7 +14,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Action, decode, encode, pattern
 from bot.context import Context, is_admin, lang
-from bot.render import esc
+from bot.handlers.replies import argument, clean, edit_in_place
+from bot.render import LIMIT, esc
 from bot.texts import t
 from storage import (
     OutboxKind,
@@ -69,9 +70,9 @@ async def announce(update: Update, context: Context) -> None:
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     language = lang(update)
-    text = message.text_html.partition(" ")[2].strip() if message.text else ""
+    text = _announcement_text(message)
     if not text and message.reply_to_message is not None:
-        text = message.reply_to_message.text_html or ""
+        text = clean(message.reply_to_message.text_html or "").strip()
     if not text:
         await _reply(update, t(language, "announce_hint"))
         return
@@ -98,6 +99,19 @@ async def announce(update: Update, context: Context) -> None:
         await _reply(update, t(language, "announce_preview", count=count, text=esc(text)), buttons)
 
 
+def _announcement_text(message: Message) -> str:
+    """Return what follows the command, on its line or the next, with its formatting as HTML.
+
+    Formatting that spans the command itself would be cut by taking the rest: then plain text.
+    """
+    plain = (message.text or "").split(maxsplit=1)
+    if len(plain) < 2:
+        return ""
+    formatted = message.text_html.split(maxsplit=1)
+    rest = formatted[1] if len(formatted) == 2 and formatted[0] == plain[0] else esc(plain[1])
+    return clean(rest).strip()
+
+
 async def on_button(update: Update, context: Context) -> None:
     """Send or cancel an announcement (admins only, checked again here)."""
     query = update.callback_query
@@ -110,19 +124,19 @@ async def on_button(update: Update, context: Context) -> None:
     except ValueError:
         await query.answer(t(language, "stale_button"))
         return
-    await query.answer()
     sessions = context.bot_data.ready.sessions
     async with sessions.begin() as session:
         announcement = await get_announcement(session=session, announcement_id=press.args[0])
-        if announcement is None or announcement.status != "draft":
-            await _reply(update, t(language, "stale_button"))
-            return
+    if announcement is None or announcement.status != "draft":  # sent, being sent or cancelled already
+        await query.answer(t(language, "stale_button"))
+        return
+    await query.answer()
     if press.action is Action.CANCEL_ANNOUNCE:
         async with sessions.begin() as session:
             await set_announcement_status(
                 session=session, announcement_id=announcement.id, status="cancelled", expected="draft"
             )
-        await query.edit_message_text(t(language, "cancelled"))
+        await edit_in_place(query, t(language, "cancelled"))
         return
     payload = {"parts": [{"text": t("zh", "announcement", text=announcement.text)}]}
     # Enqueue a page of subscribers per transaction: a crash midway is resumed by pressing
@@ -212,7 +226,7 @@ async def ingest_now(update: Update, context: Context) -> None:
     if await _refuse(update, context):
         return
     services = context.bot_data.ready
-    name = " ".join(context.args or []).strip()
+    name = argument(context)
     chosen = [s for s in services.sources if not name or s.name == name]
     if not chosen:
         await _reply(update, t(lang(update), "no_source", name=esc(name[:100])))
@@ -236,13 +250,18 @@ async def reports(update: Update, context: Context) -> None:
         await _reply(update, t(lang(update), "no_reports"))
         return
     zone = context.bot_data.zone
-    lines = [
-        f"<b>#{r.id}</b> {r.created_at.astimezone(zone):%m-%d %H:%M} {esc(r.name or '?')}"
-        + (f" @{esc(r.username)}" if r.username else "")
-        + f" <code>{r.user_id}</code>\n{esc(r.text[:300])}"
-        for r in rows
-    ]
-    await _reply(update, "\n\n".join(lines)[:4000])
+    shown = ""
+    for r in rows:
+        entry = (
+            f"<b>#{r.id}</b> {r.created_at.astimezone(zone):%m-%d %H:%M} {esc(r.name or '?')}"
+            + (f" @{esc(r.username)}" if r.username else "")
+            + f" <code>{r.user_id}</code>\n{esc(r.text[:300])}"
+        )
+        # Whole reports only: a cut inside a tag or an entity is a message Telegram refuses.
+        if shown and len(shown) + 2 + len(entry) > LIMIT:
+            break
+        shown = f"{shown}\n\n{entry}" if shown else entry
+    await _reply(update, shown)
 
 
 async def channel(update: Update, context: Context) -> None:
@@ -250,7 +269,7 @@ async def channel(update: Update, context: Context) -> None:
     if await _refuse(update, context):
         return
     language = lang(update)
-    name = " ".join(context.args or []).strip()
+    name = argument(context)
     if not name or len(name) > 64 or " " in name:
         await _reply(update, t(language, "channel_hint"))
         return

@@ -11,6 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Action, decode, encode, pattern
 from bot.context import Context, is_admin, lang
+from bot.handlers.replies import argument, edit_in_place
 from bot.render import (
     StoredArticle,
     contacts_text,
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ARGUMENT = 500  # characters: no article id, URL or search needs more
 _LATEST_DEFAULT = 10
+_ID_DIGITS = 16  # no id of ours is longer; a longer number would overflow the database's integer
 _LATEST_MAX = 30
 _SEARCH_PAGE = 10
 
@@ -37,10 +39,6 @@ async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None 
     message = update.effective_message
     if message is not None:
         await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup, do_quote=False)
-
-
-def _argument(context: Context) -> str:
-    return " ".join(context.args or []).strip()
 
 
 async def _too_long(update: Update, argument: str) -> bool:
@@ -80,9 +78,13 @@ async def _show_latest(update: Update, context: Context, *, limit: int, offset: 
 
 async def latest(update: Update, context: Context) -> None:
     """Show the newest articles, one line each, with a button per article."""
-    argument = _argument(context)
-    limit = int(argument) if argument.isdigit() and argument.isascii() else _LATEST_DEFAULT
+    count = argument(context)
+    limit = int(count) if _is_number(count) else _LATEST_DEFAULT
     await _show_latest(update, context, limit=max(1, min(limit, _LATEST_MAX)), offset=0)
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= _ID_DIGITS
 
 
 async def _send_summary(update: Update, context: Context, article: StoredArticle | None, missing: str) -> None:
@@ -96,7 +98,11 @@ async def _send_summary(update: Update, context: Context, article: StoredArticle
 
 
 def _site(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:  # "http://[::1": no host to compare
+        return ""
+    return (host or "").lower().removeprefix("www.")
 
 
 def _source_for(url: str, context: Context) -> Source | None:
@@ -136,26 +142,26 @@ async def _summary_of_url(update: Update, context: Context, url: str) -> None:
 
 async def summary(update: Update, context: Context) -> None:
     """Show the summary of the newest article, of article ID, of a URL, or of the best match."""
-    argument = _argument(context)
-    if await _too_long(update, argument):
+    wanted = argument(context)
+    if await _too_long(update, wanted):
         return
     language = lang(update)
     sessions = context.bot_data.ready.sessions
-    if argument.startswith(("http://", "https://")):
-        await _summary_of_url(update, context, argument)
+    if wanted.startswith(("http://", "https://")):
+        await _summary_of_url(update, context, wanted)
         return
     async with sessions() as session:
-        if not argument:
+        if not wanted:
             rows = await latest_articles(session=session, limit=1)
             article = rows[0] if rows else None
             missing = t(language, "no_articles")
-        elif argument.isdigit() and argument.isascii():
-            article = await get_article(session=session, article_id=int(argument))
-            missing = t(language, "not_found", id=esc(argument))
+        elif wanted.isdigit() and wanted.isascii():
+            article = await get_article(session=session, article_id=int(wanted)) if _is_number(wanted) else None
+            missing = t(language, "not_found", id=esc(wanted))
         else:
-            rows = await search_articles(session=session, words=argument, limit=1)
+            rows = await search_articles(session=session, words=wanted, limit=1)
             article = rows[0] if rows else None
-            missing = t(language, "no_match", words=esc(argument))
+            missing = t(language, "no_match", words=esc(wanted))
     await _send_summary(update, context, article, missing)
 
 
@@ -185,21 +191,21 @@ async def _full_page(
 
 async def full(update: Update, context: Context) -> None:
     """Show the full text, a page at a time under Telegram's length limit."""
-    argument = _argument(context)
+    wanted = argument(context)
     language = lang(update)
-    if not (argument.isdigit() and argument.isascii()) or len(argument) > 16:
+    if not _is_number(wanted):
         await _reply(update, t(language, "bad_id"))
         return
-    shown = await _full_page(context, int(argument), 0, language)
+    shown = await _full_page(context, int(wanted), 0, language)
     if shown is None:
-        await _reply(update, t(language, "not_found", id=esc(argument)))
+        await _reply(update, t(language, "not_found", id=esc(wanted)))
         return
     await _reply(update, *shown)
 
 
 async def search(update: Update, context: Context) -> None:
     """Search titles and bodies; newest first, a page at a time."""
-    words = _argument(context)
+    words = argument(context)
     if await _too_long(update, words):
         return
     if not words:
@@ -248,31 +254,38 @@ async def on_button(update: Update, context: Context) -> None:
     except ValueError:
         await query.answer(t(language, "stale_button"))
         return
-    # Always answer, or the client shows a spinner on the button for a long while.
-    await query.answer()
+    # Every press is answered exactly once (a second answer is refused), or the client shows a
+    # spinner on the button for a long while.
     if press.action is Action.FULL:
         shown = await _full_page(context, press.args[0], press.args[1], language)
-        if shown is None:
-            await query.answer(t(language, "stale_button"))
+        if shown is None:  # the article was deleted since the page was shown
+            await query.answer(t(language, "not_found", id=press.args[0]))
             return
-        if query.message is not None:
-            text, markup = shown
-            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.answer()
+        await edit_in_place(query, *shown)
     elif press.action is Action.SUMMARY:
+        await query.answer()
         async with context.bot_data.ready.sessions() as session:
             article = await get_article(session=session, article_id=press.args[0])
         await _send_summary(update, context, article, t(language, "not_found", id=press.args[0]))
     elif press.action is Action.CONTACTS:
         async with context.bot_data.ready.sessions() as session:
             article = await get_article(session=session, article_id=press.args[0])
-        contacts = article.contacts if article is not None else []
-        await _reply(update, contacts_text(contacts, language))
+        if article is None:
+            await query.answer(t(language, "not_found", id=press.args[0]))
+            return
+        await query.answer()
+        await _reply(update, contacts_text(article.contacts, language))
     elif press.action is Action.LATEST:
+        await query.answer()
         await _show_latest(update, context, limit=_LATEST_DEFAULT, offset=press.args[0])
     elif press.action is Action.SEARCH:
         words = (context.chat_data or {}).get("search")
-        if isinstance(words, str):
-            await _show_search(update, context, words, offset=press.args[0])
+        if not isinstance(words, str):  # the words are not kept across restarts
+            await query.answer(t(language, "stale_button"))
+            return
+        await query.answer()
+        await _show_search(update, context, words, offset=press.args[0])
 
 
 _BUTTONS = "|".join(

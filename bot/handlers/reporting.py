@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import Context, lang
+from bot.handlers.replies import argument, clean
 from bot.render import contacts_text, esc
 from bot.texts import t
 from storage import create_report, recent_contacts
@@ -27,9 +28,9 @@ async def report(update: Update, context: Context) -> None:
     if message is None:
         return
     language = lang(update)
-    text = " ".join(context.args or []).strip()
+    text = argument(context)
     if not text and message.reply_to_message is not None:
-        text = (message.reply_to_message.text or message.reply_to_message.caption or "").strip()
+        text = clean(message.reply_to_message.text or message.reply_to_message.caption or "").strip()
     services = context.bot_data.ready
     if not text:
         configured = [{"label": c.label, "value": c.value} for s in services.sources for c in (s.contacts or ())]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -10,6 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Action, decode, encode, pattern
 from bot.context import Context, lang
+from bot.handlers.replies import argument, edit_in_place
 from bot.render import esc
 from bot.texts import t
 from storage import (
@@ -28,14 +30,16 @@ from storage import (
 __all__ = ["DEFAULT_TIME", "HANDLERS", "parse_time"]
 
 DEFAULT_TIME = "08:00"
-_TIME = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
+_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 _SIZES = (5, 10, 20)
 _MAX_KEYWORD = 30
+_MAX_FILTERS = 20  # keeps /settings, which lists them all, one short message
 
 
 def parse_time(text: str) -> str | None:
-    """Return HH:MM for a digest time written as 7:30, 07:30 or 07：30, or None."""
-    m = _TIME.match(text.strip())
+    """Return HH:MM for a digest time written as 7:30, 07:30 or ０７：３０, or None."""
+    # NFKC turns full-width digits and colon, as Chinese input methods type them, into ASCII.
+    m = _TIME.fullmatch(unicodedata.normalize("NFKC", text).strip())
     return f"{int(m.group(1)):02d}:{m.group(2)}" if m else None
 
 
@@ -61,8 +65,8 @@ async def _subscribe(update: Update, context: Context, when: str) -> None:
 
 async def subscribe_command(update: Update, context: Context) -> None:
     """Subscribe this chat to the daily digest, at the time given or 08:00."""
-    argument = " ".join(context.args or [])
-    when = parse_time(argument) if argument else DEFAULT_TIME
+    wanted = argument(context)
+    when = parse_time(wanted) if wanted else DEFAULT_TIME
     if when is None:
         await _reply(update, t(lang(update), "bad_time"))
         return
@@ -133,44 +137,52 @@ async def filter_command(update: Update, context: Context) -> None:
     """Add a keyword filter (word keeps, -word drops); with no word, list and clear them."""
     assert update.effective_chat is not None
     language = lang(update)
-    argument = " ".join(context.args or []).strip()
+    wanted = argument(context)
     async with context.bot_data.ready.sessions.begin() as session:
         subscriber = await get_subscriber(session=session, chat_id=update.effective_chat.id)
         if subscriber is None or not subscriber.active:
             await _reply(update, t(language, "not_subscribed"))
             return
-        if not argument:
-            filters = await list_filters(session=session, subscriber_id=subscriber.id)
+        filters = await list_filters(session=session, subscriber_id=subscriber.id)
+        if not wanted:
             await clear_filters(session=session, subscriber_id=subscriber.id)
             shown = "、".join(("" if f.include else "-") + f.keyword for f in filters)
             await _reply(
                 update, t(language, "filters_cleared", filters=esc(shown)) if shown else t(language, "no_filters")
             )
             return
-        if len(argument) > _MAX_KEYWORD:
+        if len(wanted) > _MAX_KEYWORD:
             await _reply(update, t(language, "too_long", limit=_MAX_KEYWORD))
             return
-        include = not argument.startswith("-")
-        keyword = argument.lstrip("-").strip()
-        if not keyword:
-            await _reply(update, t(language, "no_filters"))
+        include = not wanted.startswith("-")
+        keyword = wanted.lstrip("-").strip()
+        if not _visible(keyword):  # "-" alone, or only zero-width and bidi marks: it would match nothing
+            await _reply(update, t(language, "bad_filter"))
+            return
+        if len(filters) >= _MAX_FILTERS and keyword not in {f.keyword for f in filters}:
+            await _reply(update, t(language, "too_many_filters", limit=_MAX_FILTERS))
             return
         await add_filter(session=session, subscriber_id=subscriber.id, keyword=keyword, include=include)
-    await _reply(update, t(language, "filter_added", filter=esc(argument)))
+    await _reply(update, t(language, "filter_added", filter=esc(wanted)))
+
+
+def _visible(text: str) -> bool:
+    """Tell whether `text` shows anything: not only spaces, format (zero-width, bidi) and control characters."""
+    return any(unicodedata.category(c)[0] not in "ZC" for c in text)
 
 
 async def on_button(update: Update, context: Context) -> None:
     """Handle subscribe, source-toggle and digest-size buttons."""
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
+    language = lang(update)
     try:
         press = decode(query.data)
     except ValueError:
-        await query.answer(t(lang(update), "stale_button"))
+        await query.answer(t(language, "stale_button"))
         return
-    # Always answer, or the client shows a spinner on the button for a long while.
-    await query.answer()
     if press.action is Action.SUBSCRIBE:
+        await query.answer()
         await _subscribe(update, context, DEFAULT_TIME)
         return
     services = context.bot_data.ready
@@ -178,15 +190,27 @@ async def on_button(update: Update, context: Context) -> None:
         known = {await ensure_source(session=session, name=s.name, kind=s.kind, url=s.url) for s in services.sources}
         subscriber = await get_subscriber(session=session, chat_id=update.effective_chat.id)
         if subscriber is None or not subscriber.active:
-            await _reply(update, t(lang(update), "not_subscribed"))
+            await query.answer(t(language, "not_subscribed"))
             return
         if press.action is Action.TOGGLE_SOURCE:
-            await toggle_source(session=session, subscriber_id=subscriber.id, source_id=press.args[0], known=known)
-        elif press.action is Action.DIGEST_SIZE and press.args[0] in _SIZES:
+            if press.args[0] not in known:  # a source no longer configured, or data that was tampered with
+                await query.answer(t(language, "stale_button"))
+                return
+            try:
+                await toggle_source(session=session, subscriber_id=subscriber.id, source_id=press.args[0], known=known)
+            except ValueError:  # the only source followed
+                await query.answer(t(language, "keep_one_source"))
+                return
+        elif press.args[0] not in _SIZES:
+            await query.answer(t(language, "stale_button"))
+            return
+        else:
             await update_subscriber(session=session, chat_id=subscriber.chat_id, digest_size=press.args[0])
+    # Always answer, or the client shows a spinner on the button for a long while.
+    await query.answer()
     view = await _settings_view(update, context)
-    if view is not None and query.message is not None:
-        await query.edit_message_text(view[0], parse_mode=ParseMode.HTML, reply_markup=view[1])
+    if view is not None:
+        await edit_in_place(query, *view)
 
 
 _BUTTONS = "|".join(

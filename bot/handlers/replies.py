@@ -1,0 +1,41 @@
+"""What the handlers share to read a user's text and answer a button in place."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import CallbackQuery, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.context import Context
+
+__all__ = ["argument", "clean", "edit_in_place"]
+
+# Control characters but newline and tab: Telegram drops them from what it shows, and PostgreSQL
+# refuses NUL in a text column, so a report or a filter holding one could not be stored.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Return `text` without control characters (newlines and tabs stay)."""
+    return _CONTROL.sub("", text)
+
+
+def argument(context: Context) -> str:
+    """Return the command's argument: its words joined by single spaces, control characters dropped."""
+    return clean(" ".join(context.args or [])).strip()
+
+
+async def edit_in_place(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Show `text` in the message whose button was pressed.
+
+    A double tap asks for the text already shown, and the user may delete the message between the
+    press and the edit: Telegram refuses both edits, and neither is worth more than the answer
+    the press already got.
+    """
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as error:
+        if not any(reason in error.message.lower() for reason in ("not modified", "not found", "can't be edited")):
+            raise

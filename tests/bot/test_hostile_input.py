@@ -1,0 +1,238 @@
+"""Hostile input through every command, as a user and as an admin, in Chinese and English.
+
+Whatever the argument (empty, 10,000 or 100,000 characters, RTL and bidi controls, emoji and ZWJ
+sequences, zero-width characters, HTML- and Markdown-looking text, control characters, NUL), the
+bot answers with one of its own messages in the user's language: never the apology of a failed
+handler, never an exception, and never a message Telegram would refuse (the emulator parses HTML
+and counts the length as Telegram does, so a refused send shows in its log as a 400).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.emulator import Sent
+from bot.handlers.admin import MAX_ANNOUNCEMENT
+from bot.handlers.reading import MAX_ARGUMENT
+from bot.handlers.replies import clean
+from bot.handlers.reporting import MAX_REPORT
+from bot.handlers.subscribing import parse_time
+from bot.texts import ADMIN_COMMANDS, COMMANDS, t
+from tests.bot.botenv import ADMIN, BotEnv, running_bot
+
+pytestmark = pytest.mark.asyncio
+
+# Each input is typed after the command, as "/command <input>".
+NASTY: dict[str, str] = {
+    "empty": "",
+    "blanks": " \t\u3000 ",
+    "huge 10k": ("新闻<b>&amp;😀 " * 1000)[:10_000],
+    "huge 100k": ("字" * 99 + " ") * 1000,
+    "one word 100k": "长" * 100_000,
+    "rtl": "مرحبا بالعالم שלום עולם",
+    "bidi controls": "\u202eevil\u202c \u2066iso\u2069 \u200f\u200e\u061c",
+    "emoji and zwj": "👨\u200d👩\u200d👧\u200d👦 🏳️\u200d🌈 👍🏽 🇨🇳 ❤️\u200d🔥",
+    "zero width": "\u200b\u200c\u200d\u2060\ufeff",
+    "html": "<b>粗体</b> </pre> &amp; <script>alert(1)</script> <a href='javascript:x'>x</a> &lt; & <",
+    "unclosed tag": "<b",
+    "markdown": "*粗体* _斜体_ `代码` ```pre``` [链接](http://example.com) ~~删~~ \\_ ||剧透||",
+    "control": "a\x01b\x07c\x1b[31md\x7fe\x9bf",
+    "nul": "\x00",
+    "nul inside": "流域\x00治理",
+    "5000 digits": "9" * 5000,
+    "20 digits": "9" * 20,
+    "negative": "-1",
+    "dash only": "-",
+    "fullwidth time": "０７：３０",
+    "newlines": "第一行\n第二行\r\n\t第三行",
+    "broken url": "http://[::1",
+    "at sign": "@",
+}
+
+USER_COMMANDS = [c[0] for c in COMMANDS]
+ADMIN_ONLY = [c[0] for c in ADMIN_COMMANDS]
+LANGUAGES = ("zh-hans", "en")
+ADMINS = [ADMIN, *range(9100, 9116)]  # admin commands spread over several admins, as over several users
+SENDS = {"sendMessage", "editMessageText", "answerCallbackQuery"}
+_HOLE = "\x00"
+
+
+def pieces(language: str, key: str) -> list[str]:
+    """Return the fixed parts of the bot's text `key` in `language`, around its placeholders."""
+    values: dict[str, str] = {}
+    while True:
+        try:
+            return t(language, key, **values).split(_HOLE)
+        except KeyError as missing:
+            if missing.args[0] in values or missing.args[0] == key:
+                raise
+            values[missing.args[0]] = _HOLE
+
+
+def says(text: str, language: str, key: str) -> bool:
+    """Tell whether `text` holds the bot's text `key` in `language`, whatever fills its placeholders."""
+    at = 0
+    for piece in pieces(language, key):
+        if (at := text.find(piece, at)) < 0:
+            return False
+        at += len(piece)
+    return True
+
+
+def expected(command: str, argument: str, *, admin: bool) -> set[str]:
+    """Return the texts the bot may answer `/command argument` with (the keys of `bot.texts`)."""
+    words = clean(" ".join(argument.split())).strip()  # what the bot sees: the words, control characters dropped
+    if command in ADMIN_ONLY and not admin:
+        return {"admins_only"}
+    if command == "summary":
+        if len(words) > MAX_ARGUMENT:
+            return {"too_long"}
+        if words.startswith("http"):
+            return {"foreign_host"}
+        return {"keywords"} if not words else {"no_match", "not_found", "keywords"}
+    if command == "search":
+        if not words:
+            return {"search_hint"}
+        return {"too_long"} if len(words) > MAX_ARGUMENT else {"no_match", "search_title"}
+    if command == "report":
+        return {"contacts_title"} if not words else {"too_long"} if len(words) > MAX_REPORT else {"report_ack"}
+    if command == "subscribe":
+        return {"subscribed"} if not words or parse_time(words) else {"bad_time"}
+    if command == "filter":  # sent after /subscribe
+        if not words:
+            return {"no_filters"}
+        return {"too_long"} if len(words) > 30 else {"filter_added", "bad_filter"}
+    if command == "announce":
+        if not words:
+            return {"announce_hint"}
+        return {"too_long"} if len(html.escape(words)) > MAX_ANNOUNCEMENT else {"announce_preview", "too_long"}
+    if command == "channel":
+        return {"channel_hint"} if not words or len(words) > 64 or " " in words else {"channel_not_admin"}
+    fixed = {
+        "start": {"welcome"},
+        "help": {"help_title"},
+        "latest": {"latest_title"},
+        "full": {"bad_id", "not_found"},
+        "sources": {"sources_title"},
+        "unsubscribe": {"not_subscribed"},
+        "settings": {"not_subscribed"},
+        "stats": {"stats"},
+        "ingest": {"no_source"} if words else {"ingest_done"},
+        "reports": {"no_reports", "report_list"},
+    }
+    return fixed[command]
+
+
+def problems(reply: Sent, language: str, keys: Iterable[str]) -> list[str]:
+    """Return what is wrong with a reply that should be one of `keys` in `language`."""
+    text = reply.text or ""
+    found: list[str] = []
+    if says(text, "zh", "sorry") or says(text, "en", "sorry"):
+        found.append("a handler failed (the apology)")
+    if re.search(r"Traceback|Error|Exception|File \"", text):
+        found.append("an exception leaked")
+    lang = "en" if language == "en" else "zh"
+    if not any(re.search(r"<b>#\d+</b>", text) if key == "report_list" else says(text, lang, key) for key in keys):
+        found.append(f"not one of {sorted(keys)} in {lang}")
+    return found
+
+
+@pytest_asyncio.fixture
+async def env(tmp_path: Path) -> AsyncIterator[BotEnv]:
+    """Yield a bot whose admin commands are spread over several admins."""
+    async with running_bot(f"sqlite:///{tmp_path / 'bot.db'}", admins=ADMINS) as running:
+        yield running
+
+
+def refused_sends(env: BotEnv) -> list[str]:
+    """Return the sends, edits and answers the emulator refused, as Telegram would have."""
+    return [f"{r.method} {r.status}" for r in env.emulator.http_log if r.method in SENDS and r.status != 200]
+
+
+def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@dataclass
+class Prober:
+    """Sends commands as fresh users (and as admins in turn) and says what is wrong with the answers."""
+
+    env: BotEnv
+    users: Iterator[int] = field(default_factory=lambda: itertools.count(100_000))
+    admins: Iterator[int] = field(default_factory=lambda: itertools.cycle(ADMINS))
+    reports: int = 0  # reports filed, each forwarded to every admin
+    tried: int = 0
+
+    async def attempt(self, command: str, argument: str, language: str, *, admin: bool) -> list[str]:
+        user = next(self.admins) if admin else next(self.users)
+        if command == "filter":
+            await self.env.ask("/subscribe", user=user, language=language)
+        text = f"/{command} {argument}" if argument else f"/{command}"
+        reply = await self.env.ask(text, user=user, language=language, timeout=20)
+        self.tried += 1
+        self.reports += says(reply.text or "", "en" if language == "en" else "zh", "report_ack")
+        keys = expected(command, argument, admin=admin)
+        return [f"/{command} {argument!r:.60} {language} {'admin' if admin else 'user'}: {p}: {reply.text!r:.300}"
+                for p in problems(reply, language, keys)]  # fmt: skip
+
+    async def round(self, argument: str, commands: Iterable[str]) -> list[str]:
+        """Try `argument` with each command, in both languages: as users first, then as admins."""
+        commands = list(commands)
+        as_users = [self.attempt(c, argument, lang, admin=False) for c in commands for lang in LANGUAGES]
+        found = [p for ps in await asyncio.gather(*as_users) for p in ps]
+        # A report's forward to the admins must not pass for an admin's answer below.
+        async with asyncio.timeout(10):
+            while self.forwards() < self.reports * len(ADMINS):
+                await asyncio.sleep(0.02)
+        admin = [c for c in commands if c in ADMIN_ONLY]
+        as_admins = [self.attempt(c, argument, lang, admin=True) for c in admin for lang in LANGUAGES]
+        return found + [p for ps in await asyncio.gather(*as_admins) for p in ps]
+
+    def forwards(self) -> int:
+        return sum(says(s.text or "", "zh", "report_admin") for s in self.env.emulator.sent if s.chat_id in ADMINS)
+
+
+async def test_every_command_with_every_nasty_argument(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
+    prober = Prober(env)
+    failures = [p for argument in NASTY.values() for p in await prober.round(argument, USER_COMMANDS + ADMIN_ONLY)]
+    assert prober.tried == len(NASTY) * len(LANGUAGES) * (len(USER_COMMANDS) + 2 * len(ADMIN_ONLY))
+    assert not failures, "\n".join(failures)
+    assert not refused_sends(env)
+    assert not errors(caplog)
+
+
+# Pieces that trip parsers and renderers, mixed by hypothesis with arbitrary text.
+FRAGMENTS = [v for v in NASTY.values() if len(v) < 200] + ["<", ">", "&", "&#0;", "</b>", "<b>", "\u202e", "/", ":"]
+nasty_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=6).map("".join)
+DRIVEN = ("summary", "search", "full", "latest", "report", "subscribe", "filter", "announce", "channel", "ingest")
+
+
+async def test_generated_arguments(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
+    """Hypothesis mixes the pieces above with arbitrary text, through the commands that read their argument."""
+    loop = asyncio.get_running_loop()
+    prober = Prober(env)
+
+    @settings(max_examples=15, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(nasty_text)
+    def check(argument: str) -> None:
+        found = asyncio.run_coroutine_threadsafe(prober.round(argument, DRIVEN), loop).result(timeout=60)
+        assert not found, "\n".join(found)
+
+    # Hypothesis drives from a thread; the bot keeps running on this loop.
+    await asyncio.to_thread(check)
+    assert prober.tried >= 15 * len(LANGUAGES) * len(DRIVEN)
+    assert not refused_sends(env)
+    assert not errors(caplog)
