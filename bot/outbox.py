@@ -15,6 +15,12 @@ What Telegram's answer means (one table, `classify`):
     BadRequest chat missing  the chat is gone: like Forbidden
     BadRequest (other)       the message itself is wrong: failed, error kept (retrying cannot help)
     TimedOut, NetworkError   retry with exponential backoff, `failed` after `max_attempts`
+
+A network error or 5xx may be the message's chat, or Telegram (or the network) being down for
+everyone. Once such errors have come from `OUTAGE_CHATS` different chats with no message getting
+through in between, it is the latter: every send waits (2 s, doubling, at most `max_outage_wait`)
+and the rows tried meanwhile are retried without counting an attempt, so a long outage delays
+the messages and fails none of them. The first message through ends it.
 """
 
 from __future__ import annotations
@@ -93,6 +99,10 @@ class _Part:
         return cls(data["text"], InlineKeyboardMarkup.de_json(markup, bot) if markup else None)
 
 
+# Transient errors from this many chats, and no success between them, mean Telegram is down.
+OUTAGE_CHATS = 3
+
+
 class OutboxSender:
     """Claim due outbox rows, send them politely, record every result."""
 
@@ -108,6 +118,7 @@ class OutboxSender:
         backoff: timedelta = timedelta(seconds=2),
         lease: timedelta = timedelta(seconds=60),
         flush_every: float = 0.2,
+        max_outage_wait: timedelta = timedelta(seconds=60),
     ) -> None:
         self.bot = bot
         self.sessions = sessions
@@ -118,6 +129,10 @@ class OutboxSender:
         self.backoff = backoff
         self.lease = lease
         self.flush_every = flush_every
+        self.max_outage_wait = max_outage_wait
+        self._failing_chats: set[int] = set()  # chats with a transient error since the last success
+        self._outage_waits = 0  # waits ordered in the current outage
+        self._outage_until = 0.0  # time.monotonic() the current wait ends
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self._wake = asyncio.Event()
         self._stopping = False
@@ -269,10 +284,28 @@ class OutboxSender:
                 chat_id = migrated
                 continue  # migrated: the same part again, to the new chat id
             sent_ids.append(message.message_id)
+            self._failing_chats.clear()  # a message got through: whatever was down is up
+            self._outage_waits = 0
             if len(sent_ids) < len(parts):
                 async with self.sessions.begin() as session:
                     await mark_progress(session=session, row_id=row.id, message_ids=sent_ids)
         self._record_sent(row, sent_ids)
+
+    def _outage_wait(self, chat_id: int) -> timedelta | None:
+        """Count a transient error; during an outage, hold every send and return how long, else None."""
+        self._failing_chats.add(chat_id)
+        if len(self._failing_chats) < OUTAGE_CHATS:
+            return None
+        left = self._outage_until - time.monotonic()
+        if left > 0:  # a send that began before the wait: the wait is not lengthened for it
+            return timedelta(seconds=left)
+        wait = min(self.backoff * 2**self._outage_waits, self.max_outage_wait)
+        if self._outage_waits == 0:
+            logger.warning("Telegram unreachable from %d chats in a row: sending waits", len(self._failing_chats))
+        self._outage_waits += 1
+        self._outage_until = time.monotonic() + wait.total_seconds()
+        self.limiter.hold(wait.total_seconds())
+        return wait
 
     async def _handle(self, row: OutboxRow, error: TelegramError, sent_ids: Sequence[int]) -> int | None:
         """Record what an error means; return the chat id to go on sending to, or None to stop."""
@@ -299,6 +332,15 @@ class OutboxSender:
                 )
             elif verdict is Verdict.BLOCKED:
                 await mark_blocked_row(session=session, row_id=row.id, error=str(error))
+            elif verdict is Verdict.RETRY and (wait := self._outage_wait(row.chat_id)) is not None:
+                await mark_retry(
+                    session=session,
+                    row_id=row.id,
+                    error=str(error),
+                    next_attempt_at=now + wait,
+                    message_ids=list(sent_ids),
+                    count_attempt=False,
+                )
             elif verdict is Verdict.RETRY and row.attempts + 1 < self.max_attempts:
                 delay = self.backoff * 2**row.attempts
                 await mark_retry(

@@ -144,11 +144,6 @@ async def test_the_sender_rides_out_the_trouble_and_delivers_exactly_once(
         assert isinstance(attempts, int) and attempts > ROWS  # the rows caught in it were tried again
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/outbox.py gives a row up (failed, never sent) after max_attempts (5) network errors "
-    "2 s × 2**n apart, 30 s in all: a minute of 502s fails the rows tried early in it",
-)
 async def test_a_minute_of_502s_delays_the_broadcast_but_loses_nothing(
     emulator: BotAPIEmulator, tmp_path: Path
 ) -> None:
