@@ -27,13 +27,13 @@ from storage import (
     update_subscriber,
 )
 
-__all__ = ["DEFAULT_TIME", "HANDLERS", "parse_time"]
+__all__ = ["DEFAULT_TIME", "HANDLERS", "MAX_FILTERS", "parse_time"]
 
 DEFAULT_TIME = "08:00"
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 _SIZES = (5, 10, 20)
 _MAX_KEYWORD = 30
-_MAX_FILTERS = 20  # keeps /settings, which lists them all, one short message
+MAX_FILTERS = 20  # keeps /settings, which lists them all, one short message
 
 
 def parse_time(text: str) -> str | None:
@@ -159,8 +159,8 @@ async def filter_command(update: Update, context: Context) -> None:
         if not _visible(keyword):  # "-" alone, or only zero-width and bidi marks: it would match nothing
             await _reply(update, t(language, "bad_filter"))
             return
-        if len(filters) >= _MAX_FILTERS and keyword not in {f.keyword for f in filters}:
-            await _reply(update, t(language, "too_many_filters", limit=_MAX_FILTERS))
+        if len(filters) >= MAX_FILTERS and keyword not in {f.keyword for f in filters}:
+            await _reply(update, t(language, "too_many_filters", limit=MAX_FILTERS))
             return
         await add_filter(session=session, subscriber_id=subscriber.id, keyword=keyword, include=include)
     await _reply(update, t(language, "filter_added", filter=esc(wanted)))

@@ -62,11 +62,21 @@ class BotEnv:
         )
 
     async def press(
-        self, sent: Sent, data: str, *, user: int = USER, method: str = "editMessageText", timeout: float = 5.0
+        self,
+        sent: Sent,
+        data: str,
+        *,
+        user: int = USER,
+        method: str = "editMessageText",
+        timeout: float = 5.0,
+        forged: bool = False,
     ) -> Sent:
-        """Press a button of `sent` and return the bot's next `method` record in that chat."""
+        """Press a button of `sent` (with `forged`, any data) and return the bot's next `method` record in that chat."""
         return await self._next(
-            lambda: self.emulator.press(user, sent, data), chat_id=sent.chat_id, method=method, timeout=timeout
+            lambda: self.emulator.press(user, sent, data, forged=forged),
+            chat_id=sent.chat_id,
+            method=method,
+            timeout=timeout,
         )
 
     async def _next(self, act: Callable[[], object], *, chat_id: int, method: str, timeout: float) -> Sent:

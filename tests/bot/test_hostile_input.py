@@ -22,15 +22,18 @@ import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text as sql
 
+from bot.app import open_services
 from bot.emulator import Sent
 from bot.handlers.admin import MAX_ANNOUNCEMENT
 from bot.handlers.reading import MAX_ARGUMENT
 from bot.handlers.replies import clean
 from bot.handlers.reporting import MAX_REPORT
-from bot.handlers.subscribing import parse_time
+from bot.handlers.subscribing import MAX_FILTERS, parse_time
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
-from tests.bot.botenv import ADMIN, BotEnv, running_bot
+from storage import add_filter, create_report, get_subscriber
+from tests.bot.botenv import ADMIN, USER, BotEnv, running_bot
 
 pytestmark = pytest.mark.asyncio
 
@@ -91,6 +94,13 @@ def says(text: str, language: str, key: str) -> bool:
     return True
 
 
+# Answers that are no single text of the bot's: a list of reports, a page of an article.
+PSEUDO = {
+    "report_list": lambda text: re.search(r"<b>#\d+</b>", text) is not None,
+    "article": lambda text: re.match(r"<b>.+</b>\n<i>\d{4}-\d\d-\d\d", text) is not None,
+}
+
+
 def expected(command: str, argument: str, *, admin: bool) -> set[str]:
     """Return the texts the bot may answer `/command argument` with (the keys of `bot.texts`)."""
     words = clean(" ".join(argument.split())).strip()  # what the bot sees: the words, control characters dropped
@@ -124,7 +134,7 @@ def expected(command: str, argument: str, *, admin: bool) -> set[str]:
         "start": {"welcome"},
         "help": {"help_title"},
         "latest": {"latest_title"},
-        "full": {"bad_id", "not_found"},
+        "full": {"bad_id", "not_found", "article"} if words.isascii() and words.isdigit() else {"bad_id"},
         "sources": {"sources_title"},
         "unsubscribe": {"not_subscribed"},
         "settings": {"not_subscribed"},
@@ -144,7 +154,7 @@ def problems(reply: Sent, language: str, keys: Iterable[str]) -> list[str]:
     if re.search(r"Traceback|Error|Exception|File \"", text):
         found.append("an exception leaked")
     lang = "en" if language == "en" else "zh"
-    if not any(re.search(r"<b>#\d+</b>", text) if key == "report_list" else says(text, lang, key) for key in keys):
+    if not any(PSEUDO[key](text) if key in PSEUDO else says(text, lang, key) for key in keys):
         found.append(f"not one of {sorted(keys)} in {lang}")
     return found
 
@@ -213,6 +223,32 @@ async def test_every_command_with_every_nasty_argument(env: BotEnv, caplog: pyte
     assert not errors(caplog)
 
 
+async def test_long_report_lists_and_many_filters(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
+    """/reports fills its message with whole reports only, wherever the 4,096-character limit falls;
+    /filter stops at a number of filters /settings can still show."""
+    async with open_services(env.settings) as services:
+        for length in range(240, 270):  # moves the limit across every part of a report's heading
+            async with services.sessions.begin() as session:
+                await session.execute(sql("DELETE FROM reports"))
+                for _ in range(20):
+                    await create_report(session=session, user_id=1, chat_id=1, name="n", text="&" * length)
+            listing = await env.ask("/reports", user=ADMIN)
+            shown = listing.text or ""
+            assert shown.count("<code>") == shown.count("</code>") >= 2, length
+            assert shown.endswith("&amp;" * length), length  # the last report shown is whole
+    await env.ask("/subscribe")
+    async with open_services(env.settings) as services, services.sessions.begin() as session:
+        subscriber = await get_subscriber(session=session, chat_id=USER)
+        assert subscriber is not None
+        for n in range(MAX_FILTERS):
+            await add_filter(session=session, subscriber_id=subscriber.id, keyword=f"词{n}")
+    assert (await env.ask("/filter 再一个")).text == t("zh", "too_many_filters", limit=MAX_FILTERS)
+    assert (await env.ask("/filter -词0")).text == t("zh", "filter_added", filter="-词0")  # switching one is fine
+    assert "词19" in ((await env.ask("/settings")).text or "")
+    assert not refused_sends(env)
+    assert not errors(caplog)
+
+
 # Pieces that trip parsers and renderers, mixed by hypothesis with arbitrary text.
 FRAGMENTS = [v for v in NASTY.values() if len(v) < 200] + ["<", ">", "&", "&#0;", "</b>", "<b>", "\u202e", "/", ":"]
 nasty_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=6).map("".join)
@@ -235,4 +271,16 @@ async def test_generated_arguments(env: BotEnv, caplog: pytest.LogCaptureFixture
     await asyncio.to_thread(check)
     assert prober.tried >= 15 * len(LANGUAGES) * len(DRIVEN)
     assert not refused_sends(env)
+    assert not errors(caplog)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_nul_and_control_characters_on_postgresql(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """PostgreSQL refuses NUL in a text column: reports, filters and announcements are stored without it."""
+    stored = ("summary", "search", "report", "filter", "announce", "ingest", "channel")
+    async with running_bot(database_url, admins=ADMINS) as running:
+        prober = Prober(running)
+        failures = [p for name in ("nul", "nul inside", "control") for p in await prober.round(NASTY[name], stored)]
+        assert not failures, "\n".join(failures)
+        assert not refused_sends(running)
     assert not errors(caplog)
