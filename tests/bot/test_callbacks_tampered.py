@@ -14,10 +14,12 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import text
+from telegram import Bot
+from telegram.error import BadRequest
 
 from bot.app import open_services
 from bot.callbacks import Action, encode
-from bot.emulator import Sent
+from bot.emulator import BotAPIEmulator, Sent
 from bot.texts import t
 from tests.bot.botenv import ADMIN, USER, BotEnv
 
@@ -293,3 +295,22 @@ async def test_a_failing_handler_apologises_without_details(bot_env: BotEnv, cap
     # The failure is what the ERROR log is for, with its traceback.
     (logged,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert logged.exc_info is not None
+
+
+async def test_emulator_forged_presses_deletions_and_long_answers(bot: Bot, bot_api: BotAPIEmulator) -> None:
+    """What the tests above rely on: any data can be pressed, users delete messages, and Telegram
+    refuses a notification over 200 characters."""
+    sent = await bot.send_message(USER, "没有按钮")
+    with pytest.raises(ValueError, match="no button"):
+        bot_api.press(USER, sent.message_id, "s:1")
+    query = bot_api.press(USER, sent.message_id, "s:1", forged=True)["callback_query"]
+    assert query["data"] == "s:1" and query["message"]["message_id"] == sent.message_id
+    with pytest.raises(BadRequest, match="Message_too_long"):
+        await bot.answer_callback_query(query["id"], text="长" * 201)
+    assert await bot.answer_callback_query(query["id"], text="长" * 200)
+    bot_api.delete(USER, sent.message_id)
+    assert bot_api.message(USER, sent.message_id) is None
+    with pytest.raises(BadRequest, match="Message to edit not found"):
+        await bot.edit_message_text("改", chat_id=USER, message_id=sent.message_id)
+    with pytest.raises(ValueError, match="no message"):
+        bot_api.delete(USER, sent.message_id)

@@ -249,6 +249,30 @@ async def test_long_report_lists_and_many_filters(env: BotEnv, caplog: pytest.Lo
     assert not errors(caplog)
 
 
+async def test_command_shaped_messages(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
+    """Messages that look like commands, or almost: each gets a hint or the command's answer."""
+    hint = {"free_text", "unknown_command"}
+    cases = {
+        "/": hint,
+        "/" + "a" * 10_000: hint,
+        "/start@someone_elses_bot": {"unknown_command"},
+        "/START": {"welcome"},
+        "/summary@newsbot_test_bot 流域": {"keywords"},
+        "/ summary": hint,
+        "/summary\u200b": hint | {"keywords"},
+        "/ｓｔａｒｔ": hint,  # full-width letters
+        "\u202e/start": hint,
+        "\x00/start": hint,
+    }
+    users = itertools.count(300_000)
+    for message, keys in cases.items():
+        for language in LANGUAGES:
+            reply = await env.ask(message, user=next(users), language=language)
+            assert not problems(reply, language, keys), (message, language, reply.text)
+    assert not refused_sends(env)
+    assert not errors(caplog)
+
+
 # Pieces that trip parsers and renderers, mixed by hypothesis with arbitrary text.
 FRAGMENTS = [v for v in NASTY.values() if len(v) < 200] + ["<", ">", "&", "&#0;", "</b>", "<b>", "\u202e", "/", ":"]
 nasty_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=6).map("".join)
