@@ -273,6 +273,21 @@ async def test_command_shaped_messages(env: BotEnv, caplog: pytest.LogCaptureFix
     assert not errors(caplog)
 
 
+async def test_hostile_names_in_reports(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
+    """A reporter's name and username are text too: escaped in the forward and in /reports."""
+    name = "</b><script>&amp;\u202e👨\u200d👩\u200d👧" * 8
+    with env.emulator.watch() as queue:
+        env.emulator.send_text(USER, "/report 测试", first_name=name, username="evil_<b>")
+        async with asyncio.timeout(5):
+            while (forward := await queue.get()).chat_id != ADMIN:
+                pass
+    assert html.escape(name, quote=False) in (forward.text or "") and "@evil_&lt;b&gt;" in (forward.text or "")
+    listing = await env.ask("/reports", user=ADMIN)
+    assert html.escape(name, quote=False) in (listing.text or "")
+    assert not refused_sends(env)
+    assert not errors(caplog)
+
+
 # Pieces that trip parsers and renderers, mixed by hypothesis with arbitrary text.
 FRAGMENTS = [v for v in NASTY.values() if len(v) < 200] + ["<", ">", "&", "&#0;", "</b>", "<b>", "\u202e", "/", ":"]
 nasty_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=6).map("".join)
