@@ -33,6 +33,7 @@ __all__ = [
 
 LIMIT = 4096
 _KEY_SENTENCES_IN_DIGEST = 2
+_LINE_TITLE = 100  # characters of a title in a list: 30 lines stay one message whatever the titles
 
 
 class StoredArticle(Protocol):
@@ -67,7 +68,9 @@ def _meta(article: StoredArticle, tz: tzinfo) -> str:
 def article_line(article: StoredArticle, tz: tzinfo) -> str:
     """Return one line for a list: id, date, title, source."""
     meta = _meta(article, tz)
-    return f"<code>{article.id}</code> {esc(article.title or '（无标题）')}" + (f"\n    <i>{meta}</i>" if meta else "")
+    title = article.title or "（无标题）"
+    title = title if len(title) <= _LINE_TITLE else title[: _LINE_TITLE - 1] + "…"
+    return f"<code>{article.id}</code> {esc(title)}" + (f"\n    <i>{meta}</i>" if meta else "")
 
 
 def _article_buttons(article: StoredArticle, lang: str) -> InlineKeyboardMarkup:
@@ -157,6 +160,10 @@ def _cut(block: str, limit: int) -> list[str]:
     while len(block) > limit:
         at = block.rfind("\n", 0, limit)
         at = at if at > limit // 2 else limit
+        # Never inside an escaped character: "&am" + "p;" would show as those pieces.
+        entity = block.rfind("&", at - 4, at)
+        if entity >= 0 and ";" not in block[entity:at]:
+            at = entity
         out.append(block[:at])
         block = block[at:].lstrip("\n")
     return [*out, block] if block else out

@@ -31,8 +31,9 @@ from bot.handlers.reading import MAX_ARGUMENT
 from bot.handlers.replies import clean
 from bot.handlers.reporting import MAX_REPORT
 from bot.handlers.subscribing import MAX_FILTERS, parse_time
+from bot.jobs import ingest_targets
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
-from storage import add_filter, create_report, get_subscriber
+from storage import add_filter, create_report, get_subscriber, search_articles
 from tests.bot.botenv import ADMIN, USER, BotEnv, running_bot
 
 pytestmark = pytest.mark.asyncio
@@ -286,6 +287,35 @@ async def test_hostile_names_in_reports(env: BotEnv, caplog: pytest.LogCaptureFi
     assert html.escape(name, quote=False) in (listing.text or "")
     assert not refused_sends(env)
     assert not errors(caplog)
+
+
+async def test_a_long_paragraph_of_markup_splits_into_clean_pages(
+    env: BotEnv, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """/full cuts a paragraph longer than a message between escaped characters, never inside one."""
+    paragraph = "甲<乙&丙>" * 800
+    page = tmp_path / "markup.txt"
+    page.write_text(f"实体测试\n来源：测试\n{paragraph}\n", encoding="utf-8")
+    async with open_services(env.settings) as services:
+        tally = await ingest_targets([str(page)], fetcher=services.fetcher, sessions=services.sessions)
+        assert tally.counts["new"] == 1
+        async with services.sessions() as session:
+            (article,) = await search_articles(session=session, words="实体测试", limit=1)
+    pages = [await env.ask(f"/full {article.id}")]
+    while next_page := buttons(pages[-1]).get("下一页"):
+        pages.append(await env.press(pages[-1], next_page))
+    assert len(pages) >= 3
+    for shown in pages:
+        assert not re.search(r"&(?!amp;|lt;|gt;)", shown.text or ""), shown.text  # no entity cut in two
+    assert sum((shown.text or "").count("甲&lt;乙&amp;丙&gt;") for shown in pages) >= 795  # a few cut across pages
+    assert "".join(shown.text or "" for shown in pages).count("甲") == 800
+    assert not refused_sends(env)
+    assert not errors(caplog)
+
+
+def buttons(sent: Sent) -> dict[str, str]:
+    rows = (sent.reply_markup or {}).get("inline_keyboard", [])
+    return {b["text"]: b["callback_data"] for row in rows for b in row if "callback_data" in b}
 
 
 # Pieces that trip parsers and renderers, mixed by hypothesis with arbitrary text.
