@@ -16,7 +16,9 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
@@ -32,11 +34,10 @@ from bot.handlers.replies import clean
 from bot.handlers.reporting import MAX_REPORT
 from bot.handlers.subscribing import MAX_FILTERS, parse_time
 from bot.jobs import ingest_targets
+from bot.render import LIMIT, latest_message
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
 from storage import add_filter, create_report, get_subscriber, search_articles
 from tests.bot.botenv import ADMIN, USER, BotEnv, running_bot
-
-pytestmark = pytest.mark.asyncio
 
 # Each input is typed after the command, as "/command <input>".
 NASTY: dict[str, str] = {
@@ -215,6 +216,7 @@ class Prober:
         return sum(says(s.text or "", "zh", "report_admin") for s in self.env.emulator.sent if s.chat_id in ADMINS)
 
 
+@pytest.mark.asyncio
 async def test_every_command_with_every_nasty_argument(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
     prober = Prober(env)
     failures = [p for argument in NASTY.values() for p in await prober.round(argument, USER_COMMANDS + ADMIN_ONLY)]
@@ -224,6 +226,7 @@ async def test_every_command_with_every_nasty_argument(env: BotEnv, caplog: pyte
     assert not errors(caplog)
 
 
+@pytest.mark.asyncio
 async def test_long_report_lists_and_many_filters(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
     """/reports fills its message with whole reports only, wherever the 4,096-character limit falls;
     /filter stops at a number of filters /settings can still show."""
@@ -250,6 +253,7 @@ async def test_long_report_lists_and_many_filters(env: BotEnv, caplog: pytest.Lo
     assert not errors(caplog)
 
 
+@pytest.mark.asyncio
 async def test_command_shaped_messages(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
     """Messages that look like commands, or almost: each gets a hint or the command's answer."""
     hint = {"free_text", "unknown_command"}
@@ -274,6 +278,7 @@ async def test_command_shaped_messages(env: BotEnv, caplog: pytest.LogCaptureFix
     assert not errors(caplog)
 
 
+@pytest.mark.asyncio
 async def test_hostile_names_in_reports(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
     """A reporter's name and username are text too: escaped in the forward and in /reports."""
     name = "</b><script>&amp;\u202e👨\u200d👩\u200d👧" * 8
@@ -289,6 +294,7 @@ async def test_hostile_names_in_reports(env: BotEnv, caplog: pytest.LogCaptureFi
     assert not errors(caplog)
 
 
+@pytest.mark.asyncio
 async def test_a_long_paragraph_of_markup_splits_into_clean_pages(
     env: BotEnv, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -313,6 +319,26 @@ async def test_a_long_paragraph_of_markup_splits_into_clean_pages(
     assert not errors(caplog)
 
 
+@dataclass
+class Listed:
+    """An article as lists show it."""
+
+    id: int
+    title: str
+    url: str = "file:///x.txt"
+    source_name: str | None = "测试"
+    published_at: datetime | None = None
+    paragraphs: list[str] = field(default_factory=list)
+    contacts: list[dict[str, str | None]] = field(default_factory=list)
+
+
+def test_a_list_of_thirty_huge_titles_is_one_message() -> None:
+    articles = [Listed(id=10**15 + n, title="<&>标题" * 2000) for n in range(30)]
+    text, markup = latest_message(articles, "zh", ZoneInfo("Asia/Shanghai"), offset=0, more=True)
+    assert len(html.unescape(re.sub(r"<[^>]+>", "", text))) <= LIMIT
+    assert text.count("…") == 30 and markup is not None
+
+
 def buttons(sent: Sent) -> dict[str, str]:
     rows = (sent.reply_markup or {}).get("inline_keyboard", [])
     return {b["text"]: b["callback_data"] for row in rows for b in row if "callback_data" in b}
@@ -324,6 +350,7 @@ nasty_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)
 DRIVEN = ("summary", "search", "full", "latest", "report", "subscribe", "filter", "announce", "channel", "ingest")
 
 
+@pytest.mark.asyncio
 async def test_generated_arguments(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
     """Hypothesis mixes the pieces above with arbitrary text, through the commands that read their argument."""
     loop = asyncio.get_running_loop()
@@ -343,6 +370,7 @@ async def test_generated_arguments(env: BotEnv, caplog: pytest.LogCaptureFixture
     assert not errors(caplog)
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_nul_and_control_characters_on_postgresql(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
     """PostgreSQL refuses NUL in a text column: reports, filters and announcements are stored without it."""
