@@ -30,12 +30,15 @@ def argument(context: Context) -> str:
 async def edit_in_place(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Show `text` in the message whose button was pressed.
 
-    A double tap asks for the text already shown, and the user may delete the message between the
-    press and the edit: Telegram refuses both edits, and neither is worth more than the answer
-    the press already got.
+    A double tap asks for the text already shown: nothing to do. A message deleted between the
+    press and the edit, or too old to edit, cannot show it: it comes as a new message instead.
     """
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest as error:
-        if not any(reason in error.message.lower() for reason in ("not modified", "not found", "can't be edited")):
+        reason = error.message.lower()
+        if "not modified" in reason:
+            return
+        if query.message is None or not ("not found" in reason or "can't be edited" in reason):
             raise
+        await query.message.chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)

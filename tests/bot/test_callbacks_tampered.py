@@ -35,16 +35,17 @@ def buttons(sent: Sent) -> dict[str, str]:
     return {b["text"]: b["callback_data"] for row in rows for b in row if "callback_data" in b}
 
 
-async def answer_to(env: BotEnv, act: Callable[[], object], chat: int) -> list[Sent]:
-    """Do `act` (a press) and return what the bot did in `chat` until it answered the press, and shortly after."""
+async def answer_to(env: BotEnv, act: Callable[[], object], chat: int, *, records: int = 1) -> list[Sent]:
+    """Do `act` (a press) and return what the bot did in `chat`: the answer and the `records` - 1
+    other records expected, then anything more that comes shortly after."""
     with env.emulator.watch() as queue:
         act()
         done: list[Sent] = []
         async with asyncio.timeout(5):
-            while not any(r.method == "answerCallbackQuery" for r in done):
+            while len(done) < records or not any(r.method == "answerCallbackQuery" for r in done):
                 if (record := await queue.get()).chat_id == chat:
                     done.append(record)
-        await asyncio.sleep(0.15)  # a message may follow the answer
+        await asyncio.sleep(0.15)
         while not queue.empty():
             if (record := queue.get_nowait()).chat_id == chat:
                 done.append(record)
@@ -121,7 +122,10 @@ async def test_buttons_of_deleted_and_missing_articles(bot_env: BotEnv, caplog: 
         assert "找不到编号为" in (done[0].text or ""), data
     # [摘要] of the deleted article: the press is answered and a message says it is gone.
     done = await answer_to(
-        bot_env, lambda: bot_env.emulator.press(USER, listing, encode(Action.SUMMARY, article), forged=True), USER
+        bot_env,
+        lambda: bot_env.emulator.press(USER, listing, encode(Action.SUMMARY, article), forged=True),
+        USER,
+        records=2,
     )
     assert [r.method for r in done] == ["answerCallbackQuery", "sendMessage"]
     assert f"找不到编号为 {article} 的文章" in (done[1].text or "")
@@ -157,7 +161,7 @@ async def test_pages_out_of_range_double_taps_and_deleted_messages(
         async with asyncio.timeout(5):
             while answers < 2:
                 answers += (await queue.get()).method == "answerCallbackQuery"
-    # A press, then the user deletes the message before the bot edits it.
+    # A press, then the user deletes the message before the bot edits it: the page comes anew.
     done = await answer_to(
         bot_env,
         lambda: (
@@ -165,11 +169,20 @@ async def test_pages_out_of_range_double_taps_and_deleted_messages(
             bot_env.emulator.delete(USER, first.message_id),
         ),
         USER,
+        records=2,
     )
-    assert [(r.method, r.text) for r in done] == [("answerCallbackQuery", None)]
+    assert [r.method for r in done] == ["answerCallbackQuery", "sendMessage"]
+    assert done[1].text == first.text
     no_apology(bot_env)
-    edits = [r.status for r in bot_env.emulator.http_log if r.method == "editMessageText"]
-    assert edits.count(400) == 3  # not modified (page 999, the second tap) and not found (deleted)
+
+    def refused_edits() -> int:
+        return sum(r.method == "editMessageText" and r.status == 400 for r in bot_env.emulator.http_log)
+
+    # Not modified (page 999, the second tap) and not found (deleted).
+    async with asyncio.timeout(5):
+        while refused_edits() < 3:
+            await asyncio.sleep(0.02)
+    assert refused_edits() == 3
     assert [r for r in refused(bot_env) if not r.startswith("editMessageText")] == []
     assert not errors(caplog)
 
