@@ -1,9 +1,9 @@
 """Turn news sources into `Article` values: discover, fetch, decode, extract, parse text dumps.
 
-    >>> from ingest import parse
-    >>> article = parse(open("page.html", "rb").read(), url="https://…")
-    >>> async with Fetcher(FetchConfig()) as fetcher:
-    ...     urls = await discover(source, fetcher)
+>>> from ingest import parse
+>>> article = parse(open("page.html", "rb").read(), url="https://…")
+>>> async with Fetcher(FetchConfig()) as fetcher:
+...     urls = await discover(source, fetcher)
 """
 
 from ingest._article import Article, Author, Contact, ContactKind

@@ -89,9 +89,7 @@ class Article:
             "authors": [asdict(a) for a in self.authors],
             "editor": self.editor,
             "paragraphs": list(self.paragraphs),
-            "contacts": [
-                {"label": c.label, "value": c.value, "kind": str(c.kind)} for c in self.contacts
-            ],
+            "contacts": [{"label": c.label, "value": c.value, "kind": str(c.kind)} for c in self.contacts],
             "images": list(self.images),
             "content_hash": self.content_hash,
         }

@@ -111,9 +111,7 @@ def find_editor(text: str) -> str | None:
 
 def is_contact_line(line: str) -> bool:
     """Tell whether a line is a bar of reporting contacts rather than prose."""
-    return bool(_CONTACT_WORDS.search(line)) and (
-        len(line) <= 120 and not re.search(r"[。！？]", line)
-    )
+    return bool(_CONTACT_WORDS.search(line)) and (len(line) <= 120 and not re.search(r"[。！？]", line))
 
 
 def find_contacts(text: str) -> list[Contact]:

@@ -24,9 +24,7 @@ def looks_like_html(head: bytes) -> bool:
     return bool(_HTML.search(head[:4096]))
 
 
-def parse(
-    data: bytes | str, *, url: str | None = None, encoding: str | None = None, tz: tzinfo = SHANGHAI
-) -> Article:
+def parse(data: bytes | str, *, url: str | None = None, encoding: str | None = None, tz: tzinfo = SHANGHAI) -> Article:
     """Return the article in an HTML page or a text dump (it decides which).
 
     `encoding` is the charset the server declared (or a source's override) for bytes; dates the

@@ -1,16 +1,16 @@
 """Errors of the ingest package.
 
-    IngestError
-    ├── DecodeError           bytes that are not text in any encoding we can tell
-    ├── ParseError            text that holds no article (no title, no body)
-    ├── TooLargeError         input over the size we accept
-    ├── DiscoverError         a source that is not a feed, an HTML page or a folder
-    └── FetchError            the URL could not be fetched (each carries its ``url``)
-        ├── HTTPStatusError   a status other than 2xx or 304, after retries where they apply
-        ├── TooManyRedirects  more than max_redirects hops, a loop included
-        ├── FetchTimeout      connect, read or whole-attempt time ran out, after retries
-        ├── ConnectionFailed  refused, reset or dropped connection, after retries
-        └── BlockedAddress    the host is (or resolves to) a non-public address no source names
+IngestError
+├── DecodeError           bytes that are not text in any encoding we can tell
+├── ParseError            text that holds no article (no title, no body)
+├── TooLargeError         input over the size we accept
+├── DiscoverError         a source that is not a feed, an HTML page or a folder
+└── FetchError            the URL could not be fetched (each carries its ``url``)
+    ├── HTTPStatusError   a status other than 2xx or 304, after retries where they apply
+    ├── TooManyRedirects  more than max_redirects hops, a loop included
+    ├── FetchTimeout      connect, read or whole-attempt time ran out, after retries
+    ├── ConnectionFailed  refused, reset or dropped connection, after retries
+    └── BlockedAddress    the host is (or resolves to) a non-public address no source names
 """
 
 from __future__ import annotations

@@ -103,10 +103,7 @@ def _subject_modal(clause: str) -> bool:
     """Tell whether a clause is subject + modal: 县市要… / 各级党委和政府必须…."""
     m = _MODAL_INNER.search(clause)
     return bool(
-        m
-        and m.start() <= _MAX_SUBJECT
-        and not _SUBJECT_BAD.search(clause[: m.start()])
-        and not _REPORTED.match(clause)
+        m and m.start() <= _MAX_SUBJECT and not _SUBJECT_BAD.search(clause[: m.start()]) and not _REPORTED.match(clause)
     )
 
 

@@ -117,15 +117,8 @@ def rank(
     position = 1.0 / np.sqrt(1.0 + index) + 0.15 * np.asarray(paragraph_starts, dtype=float)
     title = set(title_words)
     overlap = np.array([len(title & set(ws)) / len(title) if title else 0.0 for ws in words])
-    cue = np.array(
-        [1.0 if _CUE.search(t) else 0.5 if _DIRECTIVE.search(t) else 0.0 for t in texts]
-    )
-    score = (
-        weights.graph * graph
-        + weights.position * position
-        + weights.title * overlap
-        + weights.cue * cue
-    )
+    cue = np.array([1.0 if _CUE.search(t) else 0.5 if _DIRECTIVE.search(t) else 0.0 for t in texts])
+    score = weights.graph * graph + weights.position * position + weights.title * overlap + weights.cue * cue
     lengths = np.array([len(t) for t in texts])
     score = np.where(lengths < _SHORT, score * lengths / _SHORT, score)
     furniture = np.array([bool(_FURNITURE.search(t)) for t in texts])

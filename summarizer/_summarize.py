@@ -63,9 +63,7 @@ def _fit(texts: list[str], ranking: list[tuple[int, float]], budget: int) -> lis
     return sorted(picked)
 
 
-def summarize(
-    text_or_article: str | Document, *, title: str | None = None, budget: int = DEFAULT_BUDGET
-) -> Summary:
+def summarize(text_or_article: str | Document, *, title: str | None = None, budget: int = DEFAULT_BUDGET) -> Summary:
     """Summarise a text or an article: key sentences within `budget` characters, directives,
     keywords and facts."""
     if budget < 1:

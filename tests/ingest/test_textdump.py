@@ -25,9 +25,7 @@ def test_seed_fields_match_gold(seed_bytes: bytes, seed_gold: dict[str, Any]) ->
         ("e线民生短信通道", "18272211111", ContactKind.SMS),
         ("违法和不良信息举报", "0716-8445200", ContactKind.PHONE),
     ]
-    assert {(c.label, c.value) for c in article.contacts} == {
-        (c["label"], c["value"]) for c in seed_gold["contacts"]
-    }
+    assert {(c.label, c.value) for c in article.contacts} == {(c["label"], c["value"]) for c in seed_gold["contacts"]}
     assert unicodedata.normalize("NFKC", article.paragraphs[0]).startswith(seed_gold["body_first"])
     assert unicodedata.normalize("NFKC", article.paragraphs[-1]) == seed_gold["body_last"]
 

@@ -14,9 +14,7 @@ def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def test_seed_has_exactly_the_twenty_gold_directives(
-    seed_bytes: bytes, seed_gold: dict[str, Any]
-) -> None:
+def test_seed_has_exactly_the_twenty_gold_directives(seed_bytes: bytes, seed_gold: dict[str, Any]) -> None:
     found = summarize(parse(seed_bytes)).directives
     assert [_nfkc(d.text) for d in found] == [_nfkc(g["text"]) for g in seed_gold["directives"]]
 
@@ -51,9 +49,7 @@ def test_numbered_sentences_and_chinese_ordinals() -> None:
 
 
 def test_speaker_frames() -> None:
-    found = find_directives(
-        ["李强在国务院常务会议上强调，必须坚持稳中求进，确保经济运行在合理区间。"]
-    )
+    found = find_directives(["李强在国务院常务会议上强调，必须坚持稳中求进，确保经济运行在合理区间。"])
     assert len(found) == 1
     assert found[0].cue == "李强在国务院常务会议上强调"
     assert found[0].text == "必须坚持稳中求进，确保经济运行在合理区间"
@@ -61,9 +57,7 @@ def test_speaker_frames() -> None:
 
 
 def test_subject_with_modal() -> None:
-    found = find_directives(
-        ["各级党组织要切实担负起主体责任，抓好落实。", "对人民群众要有敬畏之心，放下架子。"]
-    )
+    found = find_directives(["各级党组织要切实担负起主体责任，抓好落实。", "对人民群众要有敬畏之心，放下架子。"])
     assert [d.head for d in found] == ["各级党组织要切实担负起主体责任", "对人民群众要有敬畏之心"]
 
 
