@@ -19,6 +19,7 @@ run: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check summarizer ingest storage bot tests bench
 
 test: lint
 	$(BIN)/pytest
