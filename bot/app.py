@@ -210,6 +210,7 @@ async def run_bot(
             application.bot,
             services.sessions,
             RateLimiter(global_rate=rate),
+            concurrency=settings.delivery.concurrency,
             max_attempts=settings.delivery.max_attempts,
             lease=timedelta(seconds=settings.delivery.lease),
         )

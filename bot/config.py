@@ -110,6 +110,7 @@ class DeliverySettings(BaseModel):
     rate: float = Field(25.0, ge=0, description="messages a second overall; 0 turns the cap off")
     max_attempts: int = Field(5, ge=1, description="sends of one message before it is marked failed")
     lease: float = Field(60.0, gt=0, description="seconds before a crashed sender's claimed rows are sent again")
+    concurrency: int = Field(16, ge=1, le=256, description="sends in flight at once (cap x round trip needs that many)")
     send_empty_digest: bool = False  # a "nothing new" digest when there is nothing new
 
 

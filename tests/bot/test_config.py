@@ -43,10 +43,24 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     assert "123:file" not in repr(settings)  # the token never shows in logs
 
 
-def test_example_config_loads() -> None:
+def test_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWSBOT_INGEST__WORKERS", raising=False)  # the tests' own setting (conftest.py)
     example = Path(__file__).parents[2] / "config.example.toml"
     settings = load_settings(example)
     assert settings.summary_budget == 200
+    # The example states the defaults of the tables it shows.
+    assert (settings.ingest.workers, settings.ingest.in_flight) == (1, 4)
+    assert (settings.delivery.rate, settings.delivery.concurrency) == (25.0, 16)
+
+
+def test_delivery_and_ingest_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_DELIVERY__CONCURRENCY", "4")
+    monkeypatch.setenv("NEWSBOT_INGEST__WORKERS", "2")
+    settings = load_settings(None)
+    assert (settings.delivery.concurrency, settings.ingest.workers) == (4, 2)
+    monkeypatch.setenv("NEWSBOT_DELIVERY__CONCURRENCY", "0")
+    with pytest.raises(ConfigError, match="concurrency"):
+        load_settings(None)
 
 
 @pytest.mark.parametrize(
