@@ -83,7 +83,7 @@ from bench._bot import (
     postgres_problem,
 )
 from bot.app import Services, open_services, run_bot
-from bot.config import FetchSettings, Settings, sample_source
+from bot.config import FetchSettings, FloodSettings, Settings, sample_source
 from bot.emulator import BotAPIEmulator, Sent
 from bot.render import latest_message, summary_message
 from storage import get_article, latest_articles, search_articles
@@ -102,7 +102,11 @@ _NAN = float("nan")
 
 
 def make_settings(database_url: str, emulator: BotAPIEmulator) -> Settings:
-    """Return settings for a bot talking to `emulator`, reading the bundled samples."""
+    """Return settings for a bot talking to `emulator`, reading the bundled samples.
+
+    The flood limit is off: a simulated user sends more than 20 commands a minute here, and what
+    is measured is answering them, not refusing them.
+    """
     return Settings(
         token=SecretStr(TOKEN),
         telegram_api_url=emulator.base_url.removesuffix("/bot"),
@@ -110,6 +114,7 @@ def make_settings(database_url: str, emulator: BotAPIEmulator) -> Settings:
         admins=[],
         sources=[sample_source()],
         fetch=FetchSettings(delay=0, retries=0, connect_timeout=1, read_timeout=2),
+        flood=FloodSettings(commands=0),
     )
 
 
