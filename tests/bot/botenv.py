@@ -18,7 +18,7 @@ from bot.config import FetchSettings, Settings, SourceSettings, sample_source
 from bot.emulator import BotAPIEmulator, Sent
 from ingest import SourceKind
 
-__all__ = ["ADMIN", "TOKEN", "USER", "BotEnv", "bot_env", "make_settings", "running_bot"]
+__all__ = ["ADMIN", "TOKEN", "USER", "BotEnv", "bot_env", "make_settings", "running", "running_bot"]
 
 TOKEN = "777:TESTTOKEN"
 ADMIN = 9001
@@ -104,15 +104,28 @@ async def running_bot(database_url: str, *, admins: Sequence[int] = (ADMIN,)) ->
         async with open_services(settings) as services:
             tally = await services.ingest(services.sources[0])
             assert tally.counts["new"] >= 5
-        stop = asyncio.Event()
-        task = asyncio.create_task(run_bot(settings, stop=stop, schedule=False))
-        # Polling starts right after deleteWebhook; updates sent before the first poll wait for it.
-        async with asyncio.timeout(10):
-            while not any(r.method == "deleteWebhook" for r in emulator.http_log):
-                await asyncio.sleep(0.02)
-        try:
-            yield BotEnv(emulator, settings)
-        finally:
-            stop.set()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
+        async with running(settings, emulator) as env:
+            yield env
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, emulator: BotAPIEmulator) -> AsyncIterator[BotEnv]:
+    """Run the bot with settings a test chose (no scheduler) until the block ends; yield it once it polls.
+
+    async with BotAPIEmulator(token=TOKEN) as emulator:
+        settings = make_settings(url, emulator).model_copy(update={"flood": ...})
+        async with running(settings, emulator) as env:
+            reply = await env.ask("/help")
+    """
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_bot(settings, stop=stop, schedule=False))
+    # Polling starts right after deleteWebhook; updates sent before the first poll wait for it.
+    async with asyncio.timeout(10):
+        while not any(r.method == "deleteWebhook" for r in emulator.http_log):
+            await asyncio.sleep(0.02)
+    try:
+        yield BotEnv(emulator, settings)
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=10)

@@ -12,8 +12,7 @@ import pytest_asyncio
 from bot.config import FloodSettings, Settings, load_settings
 from bot.emulator import BotAPIEmulator
 from bot.flood import FloodLimiter, Verdict
-from tests.bot.botenv import ADMIN, TOKEN, USER, BotEnv, make_settings
-from tests.bot.botrun import running
+from tests.bot.botenv import ADMIN, TOKEN, USER, BotEnv, make_settings, running
 
 OTHER = 5151
 LIMIT = FloodSettings(commands=3, seconds=3)  # a token a second

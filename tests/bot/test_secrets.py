@@ -22,8 +22,7 @@ from sqlalchemy.engine import make_url
 
 from bot.emulator import BotAPIEmulator
 from bot.redact import MASK, RedactingFilter, redact, secrets_of
-from tests.bot.botenv import ADMIN, TOKEN, make_settings
-from tests.bot.botrun import running
+from tests.bot.botenv import ADMIN, TOKEN, make_settings, running
 
 BOT_SECRET = "AAHsecretPartOfTheToken"
 BOT_TOKEN = f"424242:{BOT_SECRET}"

@@ -17,8 +17,7 @@ from bot.app import open_services
 from bot.config import SourceSettings
 from bot.emulator import BotAPIEmulator
 from ingest import SourceKind
-from tests.bot.botenv import TOKEN, BotEnv, make_settings
-from tests.bot.botrun import running
+from tests.bot.botenv import TOKEN, BotEnv, make_settings, running
 from tests.hostileserver import HostileServer
 
 pytestmark = pytest.mark.asyncio
