@@ -318,41 +318,29 @@ class OutboxSender:
                 # migrate_chat drops this row when the new chat has its own copy: that copy is sent instead.
                 kept = await session.scalar(select(OutboxRow.id).where(OutboxRow.id == row.id))
                 return error.new_chat_id if kept is not None else None
+            retry: tuple[timedelta, bool] | None = None  # (in how long, whether it counts as an attempt)
             if verdict is Verdict.RETRY_AFTER:
                 assert isinstance(error, RetryAfter)
                 wait = _retry_after(error)
                 self.limiter.hold(wait)
-                await mark_retry(
-                    session=session,
-                    row_id=row.id,
-                    error=str(error),
-                    next_attempt_at=now + timedelta(seconds=wait),
-                    message_ids=list(sent_ids),
-                    count_attempt=False,
-                )
+                retry = (timedelta(seconds=wait), False)
             elif verdict is Verdict.BLOCKED:
                 await mark_blocked_row(session=session, row_id=row.id, error=str(error))
-            elif verdict is Verdict.RETRY and (wait := self._outage_wait(row.chat_id)) is not None:
-                await mark_retry(
-                    session=session,
-                    row_id=row.id,
-                    error=str(error),
-                    next_attempt_at=now + wait,
-                    message_ids=list(sent_ids),
-                    count_attempt=False,
-                )
+            elif verdict is Verdict.RETRY and (outage := self._outage_wait(row.chat_id)) is not None:
+                retry = (outage, False)
             elif verdict is Verdict.RETRY and row.attempts + 1 < self.max_attempts:
-                delay = self.backoff * 2**row.attempts
-                await mark_retry(
-                    session=session,
-                    row_id=row.id,
-                    error=str(error),
-                    next_attempt_at=now + delay,
-                    message_ids=list(sent_ids),
-                    count_attempt=True,
-                )
+                retry = (self.backoff * 2**row.attempts, True)
             else:
                 await mark_failed(session=session, row_id=row.id, error=str(error))
+            if retry is not None:
+                await mark_retry(
+                    session=session,
+                    row_id=row.id,
+                    error=str(error),
+                    next_attempt_at=now + retry[0],
+                    message_ids=list(sent_ids),
+                    count_attempt=retry[1],
+                )
         if verdict is not Verdict.RETRY_AFTER:
             logger.info("outbox row %s to %s: %s (%s)", row.id, row.chat_id, verdict, error)
         return None

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
-from typing import Any, TypedDict, Unpack
+from typing import Any, TypedDict, Unpack, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
@@ -49,6 +49,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
@@ -808,16 +809,14 @@ async def claim_due(
     return sorted((await session.execute(stmt)).scalars(), key=lambda row: row.id)
 
 
-async def _finish(
-    session: AsyncSession, row_id: int, allowed: Sequence[OutboxStatus], values: dict[str, Any]
-) -> int | None:
-    """Update a row in one of the `allowed` statuses, counting the attempt unless `values` set attempts.
+async def _finish(session: AsyncSession, row_id: int, values: dict[str, Any]) -> int | None:
+    """Update a claimed ('sending') row, counting the attempt unless `values` set attempts.
 
-    Returns its chat id, or None when it is not in those statuses.
+    Returns its chat id, or None when it is not claimed (another sender has since finished it).
     """
     stmt = (
         update(OutboxRow)
-        .where(OutboxRow.id == row_id, OutboxRow.status.in_(allowed))
+        .where(OutboxRow.id == row_id, OutboxRow.status == OutboxStatus.SENDING)
         .values({"attempts": OutboxRow.attempts + 1, **values})
         .returning(OutboxRow.chat_id)
         .execution_options(synchronize_session=False)
@@ -832,26 +831,19 @@ async def mark_sent(
 
     Recorded whatever its status, even after its lease ran out: it was sent.
     """
-    now = _aware(now or _now(), "now")
-    values = {
-        "status": OutboxStatus.SENT,
-        "telegram_message_ids": list(message_ids),
-        "sent_at": now,
-        "updated_at": now,
-    }
-    unsent = [s for s in OutboxStatus if s != OutboxStatus.SENT]
-    return await _finish(session, row_id, unsent, values) is not None
+    return await mark_sent_many(session=session, sent=[(row_id, message_ids)], now=now) == 1
 
 
 async def mark_sent_many(
     *, session: AsyncSession, sent: Sequence[tuple[int, Sequence[int]]], now: datetime | None = None
-) -> None:
-    """Record many sent rows at once, as (row id, Telegram message ids): one statement, many parameter sets.
+) -> int:
+    """Record many sent rows at once, as (row id, Telegram message ids); return how many were unsent.
 
-    A sender at full speed would otherwise spend a transaction on every message (see mark_sent).
+    One statement with many parameter sets: a sender at full speed would otherwise spend a
+    transaction on every message. A row already recorded as sent is left as it is.
     """
     if not sent:
-        return
+        return 0
     now = _aware(now or _now(), "now")
     table = OutboxRow.__table__
     stmt = (
@@ -865,7 +857,8 @@ async def mark_sent_many(
             attempts=table.c.attempts + 1,
         )
     )
-    await session.execute(stmt, [{"row_id": row_id, "message_ids": list(ids)} for row_id, ids in sent])
+    result = await session.execute(stmt, [{"row_id": row_id, "message_ids": list(ids)} for row_id, ids in sent])
+    return cast(CursorResult[Any], result).rowcount
 
 
 async def mark_progress(*, session: AsyncSession, row_id: int, message_ids: Sequence[int]) -> bool:
@@ -912,13 +905,13 @@ async def mark_retry(
         values["telegram_message_ids"] = list(message_ids)
     if not count_attempt:
         values["attempts"] = OutboxRow.attempts
-    return await _finish(session, row_id, [OutboxStatus.SENDING], values) is not None
+    return await _finish(session, row_id, values) is not None
 
 
 async def mark_failed(*, session: AsyncSession, row_id: int, error: str, now: datetime | None = None) -> bool:
     """Give up on a claimed row; return whether it was claimed ('sending')."""
     values = {"status": OutboxStatus.FAILED, "last_error": error, "updated_at": _aware(now or _now(), "now")}
-    return await _finish(session, row_id, [OutboxStatus.SENDING], values) is not None
+    return await _finish(session, row_id, values) is not None
 
 
 async def mark_blocked_row(*, session: AsyncSession, row_id: int, error: str, now: datetime | None = None) -> bool:
@@ -928,7 +921,7 @@ async def mark_blocked_row(*, session: AsyncSession, row_id: int, error: str, no
     """
     now = _aware(now or _now(), "now")
     values = {"status": OutboxStatus.BLOCKED, "last_error": error, "updated_at": now}
-    chat_id = await _finish(session, row_id, [OutboxStatus.SENDING], values)
+    chat_id = await _finish(session, row_id, values)
     if chat_id is None:
         return False
     await mark_blocked(session=session, chat_id=chat_id, now=now)

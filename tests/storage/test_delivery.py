@@ -503,8 +503,9 @@ async def test_many_sent_rows_are_recorded_in_one_statement(session: AsyncSessio
 
     later = T0 + timedelta(seconds=1)
     # The first row is already recorded: a second report of it changes nothing.
-    await mark_sent_many(session=session, sent=[(first.id, [9]), (second.id, [6]), (third.id, [7, 8])], now=later)
-    await mark_sent_many(session=session, sent=[])
+    sent = [(first.id, [9]), (second.id, [6]), (third.id, [7, 8])]
+    assert await mark_sent_many(session=session, sent=sent, now=later) == 2
+    assert await mark_sent_many(session=session, sent=[]) == 0
 
     rows = (await session.execute(select(OutboxRow).order_by(OutboxRow.id))).scalars().all()
     for row in rows:
