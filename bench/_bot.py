@@ -53,6 +53,7 @@ __all__ = [
     "code_version",
     "cpu_seconds",
     "fresh_database",
+    "libpq_url",
     "log",
     "markdown",
     "median",
@@ -187,14 +188,15 @@ class Clock:
 # ── databases ─────────────────────────────────────────────────────────────────────────────
 
 
-def _libpq(url: str) -> str:
+def libpq_url(url: str) -> str:
+    """Return `url` as psycopg (libpq) takes it: no SQLAlchemy driver name, the password kept."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def postgres_problem(url: str) -> str | None:
     """Return why PostgreSQL cannot be used, or None."""
     try:
-        with psycopg.connect(_libpq(url), connect_timeout=3):
+        with psycopg.connect(libpq_url(url), connect_timeout=3):
             return None
     except psycopg.Error as exc:
         return f"PostgreSQL unreachable at {make_url(url).render_as_string()}: {str(exc).strip()}"
@@ -230,7 +232,7 @@ def fresh_database(backend: str, workdir: Path, postgres_url: str) -> Database:
 
         return Database(backend, f"sqlite:///{path}", unlink)
     schema = f"bench_bot_{uuid.uuid4().hex[:12]}"
-    libpq = _libpq(postgres_url)
+    libpq = libpq_url(postgres_url)
     with psycopg.connect(libpq, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
 

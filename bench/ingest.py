@@ -80,6 +80,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bench._bot import BACKEND_LABELS, POSTGRES_URL, libpq_url, log, postgres_problem
 from bench._site import (
     LINK_PATTERN,
     LINKS_PER_LIST,
@@ -103,21 +104,14 @@ __all__ = ["main"]
 ROOT = Path(__file__).resolve().parent.parent
 
 SITE_SCRIPT = Path(__file__).with_name("_site.py")
-POSTGRES_URL = os.environ.get("NEWSBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 APPLICATION_NAME = "newsbot-bench-ingest"  # how this benchmark's PostgreSQL backends are found
 TARGET = 40.0  # pages per second, from the issue
 DEFAULT_WORKERS = IngestSettings().workers
 DEFAULT_IN_FLIGHT = IngestSettings().in_flight
-BACKEND_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 _TICK = os.sysconf("SC_CLK_TCK")
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 Run = Callable[[Source], Awaitable[tuple[int, Counter[str]]]]
-
-
-def log(message: str) -> None:
-    """Print progress on stderr."""
-    print(message, file=sys.stderr, flush=True)
 
 
 # ── measuring ───────────────────────────────────────────────────────────────────────────
@@ -311,19 +305,6 @@ def sources_of(base: str, pages: int) -> list[Source]:
 # ── databases ───────────────────────────────────────────────────────────────────────────
 
 
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def postgres_problem(url: str) -> str | None:
-    """Return why PostgreSQL cannot be used, or None."""
-    try:
-        with psycopg.connect(_libpq(url), connect_timeout=3):
-            return None
-    except psycopg.Error as exc:
-        return f"PostgreSQL unreachable at {make_url(url).render_as_string()}: {' '.join(str(exc).split())}"
-
-
 @dataclass(slots=True)
 class Backend:
     """A database the pipeline stores into, and how to get rid of it afterwards."""
@@ -342,11 +323,11 @@ def open_backend(name: str, workdir: Path, base_url: str) -> Backend:
         url = f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}"
     else:
         schema = f"bench_ingest_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(_libpq(base_url), autocommit=True) as conn:
+        with psycopg.connect(libpq_url(base_url), autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
 
         def cleanup() -> None:
-            with psycopg.connect(_libpq(base_url), autocommit=True) as conn:
+            with psycopg.connect(libpq_url(base_url), autocommit=True) as conn:
                 conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
         query = {"options": f"-c search_path={schema}", "application_name": APPLICATION_NAME}
@@ -679,7 +660,7 @@ async def run(args: argparse.Namespace) -> None:
         ]
         default = variants[-1]
         backends: list[tuple[Backend, Variant]] = []
-        meter = Meter(site_pid, _libpq(args.postgres_url) if "postgresql" in names else None)
+        meter = Meter(site_pid, libpq_url(args.postgres_url) if "postgresql" in names else None)
         try:
             for name in names:
                 for variant in variants:
