@@ -53,8 +53,10 @@ from tests.databases import POSTGRES_URL
 
 SAMPLES = Path(__file__).parents[2] / "ingest" / "samples"
 TOKEN = "777:FAULTS"
-# The most rows one sender holds claimed at a time: its in-flight window, what a fault may send twice.
+# The rows one sender claims at a time.
 BATCH = inspect.signature(OutboxSender).parameters["batch"].default
+# OutboxSender.window: the rows a killed sender held claimed, or had sent and not yet recorded.
+WINDOW = 2 * BATCH
 ARTICLES = 12  # pages on the generated site
 CHANNEL = -1_000_000_777_001  # a bound channel: each new article enqueues a post to it
 # The busy timeout of the SQLite tests: short enough to wait out, long enough that the bot's own

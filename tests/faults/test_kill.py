@@ -9,7 +9,8 @@ stored), and sendMessage calls at the Bot API emulator.
 
 After every kill: no article half-stored (see check_whole), no outbox row lost. At the end:
 every article stored once with one channel post each; every chat got every message, a second
-copy only of a row the killed sender held claimed (its in-flight window, at most a batch).
+copy only of a row the killed sender held (its in-flight window: claimed, or sent and not yet
+recorded; two batches at most).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from storage import OutboxRow, OutboxStatus
 from tests.faults.injection import (
     BATCH,
     TOKEN,
+    WINDOW,
     NewsSite,
     at_sends,
     bind_test_channel,
@@ -166,7 +168,7 @@ ROWS = 2 * CHATS  # a two-part digest and an announcement each
 BROADCAST_KILLS = [1, 2, 7, BATCH, BATCH + 1, 2 * BATCH - 3]
 
 
-async def test_a_sender_killed_anywhere_loses_nothing_and_repeats_only_its_batch(
+async def test_a_sender_killed_anywhere_loses_nothing_and_repeats_only_its_window(
     runner: Runner, emulator: BotAPIEmulator, tmp_path: Path
 ) -> None:
     # One source over an empty folder: without [[sources]] the bundled samples would be ingested.
@@ -212,7 +214,7 @@ async def test_a_sender_killed_anywhere_loses_nothing_and_repeats_only_its_batch
         )
         assert await rows_by_status(sessions) == {OutboxStatus.SENT: ROWS}
         assert set(extra) <= set().union(*in_flight)
-        assert all(len(rows) <= BATCH for rows in in_flight)
+        assert all(len(rows) <= WINDOW for rows in in_flight)
         assert max(extra.values(), default=0) <= len(in_flight)
 
 
