@@ -136,9 +136,18 @@ async def test_ingest_stops_at_the_fault_and_the_next_run_stores_the_rest(
     async with database(url) as sessions:
         await bind_test_channel(sessions)
 
+        faulted = asyncio.Event()
+
         async def fault_at_the_fifth_page(n: int) -> None:
             if n == 5:
-                await fault.start()
+                try:
+                    await fault.start()
+                finally:
+                    faulted.set()
+            elif n > 5:
+                # Articles are fetched several at once: no later page is served (and stored)
+                # before the fault is in place.
+                await faulted.wait()
 
         news_site.count = 20
         news_site.on_page = fault_at_the_fifth_page
