@@ -21,18 +21,19 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.analysis import Analyzer
+from bot.cache import ReplyCache
 from bot.config import ConfigError, Settings
 from bot.context import BotData, Context, lang
 from bot.digests import enqueue_due_digests
 from bot.flood import FloodLimiter, flood_handler
 from bot.handlers import HANDLERS
-from bot.jobs import IngestTally, Progress, ingest_source
+from bot.jobs import IngestTally, Progress, ingest_page, ingest_source
 from bot.outbox import OutboxSender
 from bot.ratelimit import RateLimiter
 from bot.scheduler import schedule_sources
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
 from ingest import Fetcher, Source
-from storage import make_engine, make_sessionmaker, upgrade
+from storage import StoreOutcome, make_engine, make_sessionmaker, upgrade
 
 __all__ = [
     "Services",
@@ -55,6 +56,7 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     fetcher: Fetcher
     analyzer: Analyzer
+    replies: ReplyCache
 
     @property
     def sources(self) -> list[Source]:
@@ -63,14 +65,28 @@ class Services:
 
     async def ingest(self, source: Source, progress: Progress | None = None) -> IngestTally:
         """Run one pass over a source."""
+
+        def stored(url: str, outcome: str) -> None:
+            if outcome in (StoreOutcome.NEW, StoreOutcome.UPDATED):
+                self.replies.clear()  # users see a new article at once, not when kept replies expire
+            if progress is not None:
+                progress(url, outcome)
+
         return await ingest_source(
             source,
             fetcher=self.fetcher,
             sessions=self.sessions,
-            progress=progress,
+            progress=stored,
             analyzer=self.analyzer,
             in_flight=self.settings.ingest.in_flight,
         )
+
+    async def ingest_page(self, url: str, source: Source) -> tuple[str | None, int | None]:
+        """Fetch and store one page of a source now; return (error, article id)."""
+        result = await ingest_page(url, source, fetcher=self.fetcher, sessions=self.sessions, analyzer=self.analyzer)
+        if result[1] is not None:
+            self.replies.clear()
+        return result
 
 
 @asynccontextmanager
@@ -85,7 +101,7 @@ async def open_services(settings: Settings, urls: Sequence[str] = ()) -> AsyncIt
     analyzer = Analyzer(settings.ingest.workers)
     try:
         async with settings.fetcher(*urls) as fetcher:
-            yield Services(settings, make_sessionmaker(engine), fetcher, analyzer)
+            yield Services(settings, make_sessionmaker(engine), fetcher, analyzer, ReplyCache(settings.reply_cache))
     finally:
         analyzer.close()
         await engine.dispose()

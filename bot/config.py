@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     admins: Annotated[list[int], NoDecode] = []
     timezone: str = "Asia/Shanghai"
     summary_budget: int = Field(200, gt=0)
+    reply_cache: float = Field(
+        5.0, ge=0, description="seconds /latest and summaries are kept rendered; 0: read for every command"
+    )
     sources: list[SourceSettings] = Field(default_factory=lambda: [sample_source()])
     fetch: FetchSettings = FetchSettings()
     ingest: IngestSettings = IngestSettings()

@@ -64,16 +64,20 @@ async def help_command(update: Update, context: Context) -> None:
     await _reply(update, "\n".join(lines))
 
 
+Shown = tuple[str, InlineKeyboardMarkup | None]  # a reply's text and buttons
+
+
 async def _show_latest(update: Update, context: Context, *, limit: int, offset: int) -> None:
-    async with context.bot_data.ready.sessions() as session:
-        rows = await latest_articles(session=session, limit=limit + 1, offset=offset)
-    if not rows:
-        await _reply(update, t(lang(update), "no_articles"))
-        return
-    text, markup = latest_message(
-        rows[:limit], lang(update), context.bot_data.zone, offset=offset, more=len(rows) > limit
-    )
-    await _reply(update, text, markup)
+    language = lang(update)
+
+    async def make() -> Shown:
+        async with context.bot_data.ready.sessions() as session:
+            rows = await latest_articles(session=session, limit=limit + 1, offset=offset)
+        if not rows:
+            return t(language, "no_articles"), None
+        return latest_message(rows[:limit], language, context.bot_data.zone, offset=offset, more=len(rows) > limit)
+
+    await _reply(update, *await context.bot_data.ready.replies.get(("latest", language, limit, offset), make))
 
 
 async def latest(update: Update, context: Context) -> None:
@@ -87,14 +91,26 @@ def _is_number(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= _ID_DIGITS
 
 
-async def _send_summary(update: Update, context: Context, article: StoredArticle | None, missing: str) -> None:
-    language = lang(update)
+def _summary_shown(context: Context, article: StoredArticle | None, language: str, missing: str) -> Shown:
     summary = getattr(getattr(article, "summary", None), "data", None)
     if article is None or summary is None:
-        await _reply(update, missing)
-        return
-    text, markup = summary_message(article, summary, language, context.bot_data.zone)
-    await _reply(update, text, markup)
+        return missing, None
+    return summary_message(article, summary, language, context.bot_data.zone)
+
+
+async def _send_summary(update: Update, context: Context, article_id: int | None) -> None:
+    """Send the summary of article `article_id`, or of the newest article (None)."""
+    language = lang(update)
+
+    async def make() -> Shown:
+        async with context.bot_data.ready.sessions() as session:
+            if article_id is None:
+                rows = await latest_articles(session=session, limit=1)
+                return _summary_shown(context, rows[0] if rows else None, language, t(language, "no_articles"))
+            article = await get_article(session=session, article_id=article_id)
+        return _summary_shown(context, article, language, t(language, "not_found", id=article_id))
+
+    await _reply(update, *await context.bot_data.ready.replies.get(("summary", language, article_id), make))
 
 
 def _site(url: str) -> str:
@@ -117,8 +133,6 @@ def _source_for(url: str, context: Context) -> Source | None:
 
 async def _summary_of_url(update: Update, context: Context, url: str) -> None:
     """Summarise a page of a configured source: stored already, or fetched now and stored."""
-    from bot.jobs import ingest_page  # the ingest pipeline; imported here to keep start-up light
-
     language = lang(update)
     source = _source_for(url, context)
     if source is None:
@@ -129,15 +143,13 @@ async def _summary_of_url(update: Update, context: Context, url: str) -> None:
     async with services.sessions() as session:
         article = await get_article_by_url(session=session, url=canonical_url(url))
     if article is None:
-        error, article_id = await ingest_page(
-            url, source, fetcher=services.fetcher, sessions=services.sessions, analyzer=services.analyzer
-        )
+        error, article_id = await services.ingest_page(url, source)
         if error is not None or article_id is None:
             await _reply(update, t(language, "fetch_failed", error=esc(error or url)))
             return
         async with services.sessions() as session:
             article = await get_article(session=session, article_id=article_id)
-    await _send_summary(update, context, article, t(language, "fetch_failed", error=esc(url)))
+    await _reply(update, *_summary_shown(context, article, language, t(language, "fetch_failed", error=esc(url))))
 
 
 async def summary(update: Update, context: Context) -> None:
@@ -146,23 +158,19 @@ async def summary(update: Update, context: Context) -> None:
     if await _too_long(update, wanted):
         return
     language = lang(update)
-    sessions = context.bot_data.ready.sessions
     if wanted.startswith(("http://", "https://")):
         await _summary_of_url(update, context, wanted)
-        return
-    async with sessions() as session:
-        if not wanted:
-            rows = await latest_articles(session=session, limit=1)
-            article = rows[0] if rows else None
-            missing = t(language, "no_articles")
-        elif wanted.isdigit() and wanted.isascii():
-            article = await get_article(session=session, article_id=int(wanted)) if _is_number(wanted) else None
-            missing = t(language, "not_found", id=esc(wanted))
-        else:
+    elif not wanted:
+        await _send_summary(update, context, None)
+    elif _is_number(wanted):
+        await _send_summary(update, context, int(wanted))
+    elif wanted.isdigit() and wanted.isascii():  # too long to be an id of ours
+        await _reply(update, t(language, "not_found", id=esc(wanted)))
+    else:
+        async with context.bot_data.ready.sessions() as session:
             rows = await search_articles(session=session, words=wanted, limit=1)
-            article = rows[0] if rows else None
-            missing = t(language, "no_match", words=esc(wanted))
-    await _send_summary(update, context, article, missing)
+        article = rows[0] if rows else None
+        await _reply(update, *_summary_shown(context, article, language, t(language, "no_match", words=esc(wanted))))
 
 
 def _page_buttons(article_id: int, page: int, pages: int, language: str) -> InlineKeyboardMarkup | None:
@@ -174,19 +182,20 @@ def _page_buttons(article_id: int, page: int, pages: int, language: str) -> Inli
     return InlineKeyboardMarkup([row]) if row else None
 
 
-async def _full_page(
-    context: Context, article_id: int, page: int, language: str
-) -> tuple[str, InlineKeyboardMarkup | None] | None:
-    async with context.bot_data.ready.sessions() as session:
-        article = await get_article(session=session, article_id=article_id)
-    if article is None or not article.paragraphs:
-        return None
-    pages = full_pages(article, context.bot_data.zone)
-    page = min(page, len(pages) - 1)
-    text = pages[page] + (
-        f"\n\n<i>{t(language, 'page', page=page + 1, pages=len(pages))}</i>" if len(pages) > 1 else ""
-    )
-    return text, _page_buttons(article_id, page, len(pages), language)
+async def _full_page(context: Context, article_id: int, page: int, language: str) -> Shown | None:
+    async def make() -> Shown | None:
+        async with context.bot_data.ready.sessions() as session:
+            article = await get_article(session=session, article_id=article_id)
+        if article is None or not article.paragraphs:
+            return None
+        pages = full_pages(article, context.bot_data.zone)
+        shown = min(page, len(pages) - 1)
+        text = pages[shown] + (
+            f"\n\n<i>{t(language, 'page', page=shown + 1, pages=len(pages))}</i>" if len(pages) > 1 else ""
+        )
+        return text, _page_buttons(article_id, shown, len(pages), language)
+
+    return await context.bot_data.ready.replies.get(("full", language, article_id, page), make)
 
 
 async def full(update: Update, context: Context) -> None:
@@ -265,9 +274,7 @@ async def on_button(update: Update, context: Context) -> None:
         await edit_in_place(query, *shown)
     elif press.action is Action.SUMMARY:
         await query.answer()
-        async with context.bot_data.ready.sessions() as session:
-            article = await get_article(session=session, article_id=press.args[0])
-        await _send_summary(update, context, article, t(language, "not_found", id=press.args[0]))
+        await _send_summary(update, context, press.args[0])
     elif press.action is Action.CONTACTS:
         async with context.bot_data.ready.sessions() as session:
             article = await get_article(session=session, article_id=press.args[0])

@@ -97,10 +97,11 @@ async def bot_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(database_url: str, *, admins: Sequence[int] = (ADMIN,)) -> AsyncIterator[BotEnv]:
-    """Run a bot with the sample articles ingested, talking to a fresh emulator, until the block ends."""
+async def running_bot(database_url: str, *, admins: Sequence[int] = (ADMIN,), **extra: Any) -> AsyncIterator[BotEnv]:
+    """Run a bot with the sample articles ingested, talking to a fresh emulator, until the block ends
+    (`extra`: settings other than the test defaults)."""
     async with BotAPIEmulator(token=TOKEN) as emulator:
-        settings = make_settings(database_url, emulator, admins=admins)
+        settings = make_settings(database_url, emulator, admins=admins, **extra)
         async with open_services(settings) as services:
             tally = await services.ingest(services.sources[0])
             assert tally.counts["new"] >= 5

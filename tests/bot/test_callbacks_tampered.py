@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import text
 from telegram import Bot
 from telegram.error import BadRequest
@@ -21,7 +23,7 @@ from bot.app import open_services
 from bot.callbacks import Action, encode
 from bot.emulator import BotAPIEmulator, Sent
 from bot.texts import t
-from tests.bot.botenv import ADMIN, USER, BotEnv
+from tests.bot.botenv import ADMIN, USER, BotEnv, running_bot
 
 pytestmark = pytest.mark.asyncio
 
@@ -105,7 +107,16 @@ async def test_tampered_data_is_answered_as_expired(bot_env: BotEnv, caplog: pyt
     assert not errors(caplog)
 
 
-async def test_buttons_of_deleted_and_missing_articles(bot_env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
+@pytest_asyncio.fixture
+async def uncached_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
+    """A bot that keeps no replies, so an article deleted by another connection is gone at once
+    (with them kept, it goes when they expire: tests/bot/test_reply_cache.py)."""
+    async with running_bot(f"sqlite:///{tmp_path / 'bot.db'}", reply_cache=0) as env:
+        yield env
+
+
+async def test_buttons_of_deleted_and_missing_articles(uncached_env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
+    bot_env = uncached_env
     summary = await bot_env.ask("/summary")
     article = int(buttons(summary)["全文"].split(":")[1])
     page = await bot_env.ask(f"/full {article}")
