@@ -313,6 +313,11 @@ class EmulatorProcess:
         update_id, at = json.loads(await self._ask(f"send {user_id} {text}"))
         return int(update_id), float(at)
 
+    async def send_texts(self, messages: Sequence[tuple[int, str]]) -> list[tuple[int, float]]:
+        """Queue many users' messages in one go (a burst); return each one's update id and queued time."""
+        rows = json.loads(await self._ask("sendmany " + json.dumps(messages, ensure_ascii=False)))
+        return [(int(update_id), float(at)) for update_id, at in rows]
+
     async def delay(self, method: str, seconds: float) -> None:
         """Make the emulator wait before handling each call of `method` (0: no more)."""
         await self._ask(f"delay {method} {seconds}")  # "ok": the delay is in place
@@ -338,6 +343,12 @@ async def _serve(token: str) -> None:
                 _, user, text = line.split(" ", 2)
                 update = emulator.send_text(int(user), text)
                 sys.stdout.write(json.dumps([update["update_id"], time.monotonic()]) + "\n")
+            elif line.startswith("sendmany "):
+                queued = []
+                for user, text in json.loads(line.removeprefix("sendmany ")):
+                    update = emulator.send_text(int(user), str(text))
+                    queued.append([update["update_id"], time.monotonic()])
+                sys.stdout.write(json.dumps(queued) + "\n")
             elif line.startswith("delay "):
                 _, method, seconds = line.split()
                 emulator.delay(method, float(seconds))

@@ -32,6 +32,7 @@ from bot.outbox import OutboxSender
 from bot.ratelimit import RateLimiter
 from bot.scheduler import schedule_sources
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
+from bot.transport import AiohttpRequest
 from ingest import Fetcher, Source
 from storage import StoreOutcome, make_engine, make_sessionmaker, upgrade
 
@@ -135,7 +136,7 @@ def build_application(settings: Settings, services: Services) -> Application[Any
         .context_types(ContextTypes(bot_data=BotData))
         # Commands of different users do not wait for each other.
         .concurrent_updates(64)
-        .connection_pool_size(64)
+        .request(AiohttpRequest(64))
         # Jobs run on our own APScheduler; PTB's job queue would start a second, idle one.
         .job_queue(None)
     )
@@ -234,25 +235,29 @@ async def run_bot(
         scheduler = AsyncIOScheduler(timezone=settings.timezone)
         if schedule:
             _schedule_bot_jobs(scheduler, services, sender)
-        async with application:
-            await register_commands(application.bot, frozenset(settings.admins))
-            await application.start()
-            try:
-                await _take_updates(application, webhook if updates else None, poll=updates)
-                sending = asyncio.create_task(sender.run())
-                scheduler.start()
-                logger.info("newsbot is running")
+        try:
+            async with application:
+                await register_commands(application.bot, frozenset(settings.admins))
+                await application.start()
                 try:
-                    await stop.wait()
+                    await _take_updates(application, webhook if updates else None, poll=updates)
+                    sending = asyncio.create_task(sender.run())
+                    scheduler.start()
+                    logger.info("newsbot is running")
+                    try:
+                        await stop.wait()
+                    finally:
+                        # Stop taking updates, let in-flight sends finish, then close.
+                        if application.updater is not None and application.updater.running:
+                            await application.updater.stop()
+                        scheduler.shutdown(wait=False)
+                        sender.stop()
+                        await sending
                 finally:
-                    # Stop taking updates, let in-flight sends finish, then close.
-                    if application.updater is not None and application.updater.running:
-                        await application.updater.stop()
-                    scheduler.shutdown(wait=False)
-                    sender.stop()
-                    await sending
-            finally:
-                await application.stop()
+                    await application.stop()
+        finally:
+            # PTB closes its requests only for a bot that initialised: a failed getMe left ours open.
+            await application.bot.request.shutdown()
 
 
 async def _take_updates(

@@ -165,6 +165,11 @@ async def test_pages_out_of_range_double_taps_and_deleted_messages(
     assert [r.method for r in done] == ["answerCallbackQuery"] and done[0].text is None
     # Two taps on [全文] before the bot handles either: both answered, the second edit changes nothing.
     data = buttons(summary)["全文"]
+
+    def edits() -> int:
+        return sum(r.method == "editMessageText" for r in bot_env.emulator.http_log)
+
+    edits_before = edits()
     with bot_env.emulator.watch() as queue:
         bot_env.emulator.press(USER, summary, data)
         bot_env.emulator.press(USER, summary, data)
@@ -172,6 +177,9 @@ async def test_pages_out_of_range_double_taps_and_deleted_messages(
         async with asyncio.timeout(5):
             while answers < 2:
                 answers += (await queue.get()).method == "answerCallbackQuery"
+    async with asyncio.timeout(5):  # each tap's edit, done or refused, before the next press
+        while edits() < edits_before + 2:
+            await asyncio.sleep(0.02)
     # A press, then the user deletes the message before the bot edits it: the page comes anew.
     done = await answer_to(
         bot_env,
