@@ -313,6 +313,13 @@ class EmulatorProcess:
         update_id, at = json.loads(await self._ask(f"send {user_id} {text}"))
         return int(update_id), float(at)
 
+    async def activity(self) -> tuple[list[tuple[str, int, float, str]], list[tuple[float, int]]]:
+        """Return, since the last call, what the bot did ((method, chat id, time, `text_hash`)) and
+        its getUpdates calls ((time, offset))."""
+        data = json.loads(await self._ask("activity"))
+        sent = [(str(m), int(c), float(a), str(h)) for m, c, a, h in data["sent"]]
+        return sent, [(float(at), int(offset)) for at, offset in data["polls"]]
+
     async def send_texts(self, messages: Sequence[tuple[int, str]]) -> list[tuple[int, float]]:
         """Queue many users' messages in one go (a burst); return each one's update id and queued time."""
         rows = json.loads(await self._ask("sendmany " + json.dumps(messages, ensure_ascii=False)))
@@ -343,6 +350,11 @@ async def _serve(token: str) -> None:
                 _, user, text = line.split(" ", 2)
                 update = emulator.send_text(int(user), text)
                 sys.stdout.write(json.dumps([update["update_id"], time.monotonic()]) + "\n")
+            elif line == "activity":
+                sent = [[r.method, r.chat_id, r.at, text_hash(r.text)] for r in emulator.sent]
+                polls = [[r.at, r.params.get("offset") or 0] for r in emulator.http_log if r.method == "getUpdates"]
+                emulator.clear()
+                sys.stdout.write(json.dumps({"sent": sent, "polls": polls}) + "\n")
             elif line.startswith("sendmany "):
                 queued = []
                 for user, text in json.loads(line.removeprefix("sendmany ")):

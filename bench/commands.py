@@ -9,16 +9,17 @@ The issue: "200 simulated users sending /summary and /latest at once: p50 and p9
 
 Set-up: a fresh SQLite file (and a PostgreSQL schema with ``--backends``) holding the bundled sample
 articles, ingested with `bot.app.open_services` and the default source (`bot.config.sample_source`).
-Then two bots, each against its own `BotAPIEmulator` in this process (the benchmark must inject the
-users' messages and see the replies):
+Then three bots in this process, each against its own `BotAPIEmulator` in a child process
+(`bench._bot.EmulatorProcess`: Telegram's servers are not on the bot's machine either):
 
 - newsbot: the whole bot, `bot.app.run_bot(settings, stop=..., schedule=False)`, long-polling;
-- floor: a minimal PTB Application built as `build_application` builds ours (64 concurrent updates,
-  a pool of 64 connections, no job queue), whose handlers for the same commands reply a constant:
-  the framework's floor, what python-telegram-bot and the emulator cost on this machine.
+- two floors: a minimal PTB Application built as `build_application` builds ours (64 concurrent
+  updates, 64 connections, no job queue) whose handlers for the same commands reply a constant,
+  one on newsbot's transport (`bot.transport.AiohttpRequest`), one on PTB's default HTTPXRequest:
+  what python-telegram-bot itself costs here, with and without the transport newsbot chose.
 
-Both run side by side; every scenario runs on one bot, then on the other (the order alternating
-with the repetition), so both see the same machine:
+All run side by side; every scenario runs on each bot in turn (the order reversing with each
+repetition), so all see the same machine:
 
 - burst: each of ``--users`` users sends /summary and /latest at once (2 × users updates queued in
   one go, before the bot's next getUpdates);
@@ -26,20 +27,21 @@ with the repetition), so both see the same machine:
 - paced: the burst's commands, spread evenly at ``--paced-rate`` a second (a load below capacity);
 - one at a time: a user sends a command and waits for the reply, ``--sequential`` times a kind.
 
-Latency: from the update being queued at the emulator (``send_text`` returned) to the reply to that
-chat being recorded (``emu.watch()``), matched to its command by text (each command's reply is
-taken from one calibration request first; a reply matching none counts as an error). Segments:
+Latency: from the update being queued at the emulator to the emulator recording the reply to that
+chat (both on the emulator's clock, time.monotonic, which is the same in every process), matched
+to its command by a fingerprint of its text (each command's reply is taken from one calibration
+request first; a reply matching none counts as an error). Segments:
 
 - queued → delivered: until the getUpdates that returned it was answered: the later of its
-  arrival (``http_log``; the poll whose offset first covers the update) and the end of the burst's
-  queueing (a poll waiting already returns only once this task yields);
+  arrival (the emulator's log: the poll whose offset first covers the update) and the end of the
+  burst's queueing;
 - delivered → dispatched: PTB's update queue; "dispatched" is when a `TypeHandler` in group -1,
-  added to both Applications by wrapping `bot.app.build_application`, first saw the update;
+  added to every Application (by wrapping `bot.app.build_application` for newsbot), first saw it;
 - dispatched → replied: the handler: database, rendering, the sendMessage round trip.
 
-Throughput: commands answered / (last reply - first queued). CPU: this process (both bots and the
-emulators are in it) per command. Then, without Telegram or PTB, the bare cost of each handler's
-query and rendering, on the same database. Output: Markdown tables on stdout; progress on stderr.
+Throughput: commands answered / (last reply - first queued). CPU: this process (the bots, not the
+emulators) per command. Then, without Telegram or PTB, the bare cost of each handler's query and
+rendering, on the same database. Output: Markdown tables on stdout; progress on stderr.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +77,7 @@ from bench._bot import (
     POSTGRES_URL,
     TOKEN,
     Database,
+    EmulatorProcess,
     code_version,
     fresh_database,
     log,
@@ -84,8 +88,8 @@ from bench._bot import (
 )
 from bot.app import Services, open_services, run_bot
 from bot.config import FetchSettings, FloodSettings, Settings, sample_source
-from bot.emulator import BotAPIEmulator, Sent
 from bot.render import latest_message, summary_message
+from bot.transport import AiohttpRequest
 from storage import get_article, latest_articles, search_articles
 
 __all__ = ["main"]
@@ -94,14 +98,17 @@ TARGET_P50 = 30.0  # ms
 TARGET_P99 = 150.0  # ms
 SEARCH_WORDS = "流域"
 FIRST_USER = 500_000
-BOTS = ("newsbot", "floor")
+NEWSBOT = "newsbot"
+FLOOR_AIOHTTP = "PTB floor, newsbot's transport"  # constant replies through bot.transport.AiohttpRequest
+FLOOR_HTTPX = "PTB floor, default HTTPXRequest"  # constant replies, python-telegram-bot as it comes
+BOTS = (NEWSBOT, FLOOR_AIOHTTP, FLOOR_HTTPX)
 _NAN = float("nan")
 
 
 # ── the bots ──────────────────────────────────────────────────────────────────────────────
 
 
-def make_settings(database_url: str, emulator: BotAPIEmulator) -> Settings:
+def make_settings(database_url: str, emulator: EmulatorProcess) -> Settings:
     """Return settings for a bot talking to `emulator`, reading the bundled samples.
 
     The flood limit is off: a simulated user sends more than 20 commands a minute here, and what
@@ -144,17 +151,17 @@ def probed_build(dispatched: dict[int, float]) -> Iterator[None]:
         app_module.build_application = original
 
 
-async def polling(emulator: BotAPIEmulator) -> None:
-    """Return once the bot long-polls (deleteWebhook, then a getUpdates, came in)."""
+async def polling(emulator: EmulatorProcess) -> None:
+    """Return once the bot long-polls (a getUpdates came in)."""
     async with asyncio.timeout(30):
-        while not any(r.method == "getUpdates" for r in emulator.http_log):
+        while not (await emulator.activity())[1]:
             await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager
-async def newsbot(database_url: str, dispatched: dict[int, float]) -> AsyncIterator[BotAPIEmulator]:
+async def newsbot(database_url: str, dispatched: dict[int, float]) -> AsyncIterator[EmulatorProcess]:
     """Run the whole bot (`run_bot`) against an emulator of its own; yield the emulator."""
-    async with BotAPIEmulator(token=TOKEN) as emulator:
+    async with EmulatorProcess() as emulator:
         stop = asyncio.Event()
         with probed_build(dispatched):
             task = asyncio.create_task(run_bot(make_settings(database_url, emulator), stop=stop, schedule=False))
@@ -183,18 +190,14 @@ async def constant_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 @contextlib.asynccontextmanager
-async def floor_bot(dispatched: dict[int, float]) -> AsyncIterator[BotAPIEmulator]:
-    """Run a minimal PTB bot, built like `build_application`, replying a constant; yield its emulator."""
-    async with BotAPIEmulator(token=TOKEN) as emulator:
-        application = (
-            ApplicationBuilder()
-            .token(TOKEN)
-            .base_url(emulator.base_url)
-            .concurrent_updates(64)
-            .connection_pool_size(64)
-            .job_queue(None)
-            .build()
-        )
+async def floor_bot(dispatched: dict[int, float], *, aiohttp: bool) -> AsyncIterator[EmulatorProcess]:
+    """Run a minimal PTB bot replying a constant, built like `build_application` (64 concurrent
+    updates, 64 connections, no job queue); on newsbot's aiohttp transport or PTB's default
+    HTTPXRequest. Yield its emulator."""
+    async with EmulatorProcess() as emulator:
+        builder = ApplicationBuilder().token(TOKEN).base_url(emulator.base_url).concurrent_updates(64).job_queue(None)
+        builder = builder.request(AiohttpRequest(64)) if aiohttp else builder.connection_pool_size(64)
+        application = builder.build()
         application.add_handler(probe(dispatched), group=-1)
         application.add_handler(CommandHandler(["summary", "latest", "search"], constant_reply))
         async with application:
@@ -207,6 +210,15 @@ async def floor_bot(dispatched: dict[int, float]) -> AsyncIterator[BotAPIEmulato
             finally:
                 await application.updater.stop()
                 await application.stop()
+
+
+def bot_context(
+    name: str, database_url: str, dispatched: dict[int, float]
+) -> AbstractAsyncContextManager[EmulatorProcess]:
+    """Return the context that runs bot `name` (one of BOTS)."""
+    if name == NEWSBOT:
+        return newsbot(database_url, dispatched)
+    return floor_bot(dispatched, aiohttp=name == FLOOR_AIOHTTP)
 
 
 # ── commands and their latencies ──────────────────────────────────────────────────────────
@@ -239,7 +251,7 @@ class Outcome:
     bot: str
     scenario: str
     commands: list[Command]
-    cpu: float  # seconds of this process's CPU
+    cpu: float  # seconds of this process's CPU (the bots'; the emulators run in processes of their own)
     polls: int  # getUpdates calls during the scenario
     seconds: float  # first queued to last reply
 
@@ -259,28 +271,21 @@ class Kinds:
             "summary <id>": f"/summary {article_id}",
             f"search {SEARCH_WORDS}": f"/search {SEARCH_WORDS}",
         }
-        self.expected: dict[str, dict[str, str]] = {}  # bot → kind → reply text
+        self.expected: dict[str, dict[str, str]] = {}  # bot → kind → `text_hash` of the reply
 
-    async def calibrate(self, bot: str, emulator: BotAPIEmulator) -> None:
-        """Ask each command once and keep its reply."""
+    async def calibrate(self, bot: str, emulator: EmulatorProcess) -> None:
+        """Ask each command once and keep its reply's fingerprint."""
         replies = {}
         for kind, text in self.texts.items():
-            with emulator.watch() as queue:
-                emulator.send_text(FIRST_USER - 1, text)
-                reply = await next_reply(queue, FIRST_USER - 1)
-            replies[kind] = reply.text or ""
+            await emulator.activity()
+            await emulator.send_texts([(FIRST_USER - 1, text)])
+            async with asyncio.timeout(10):
+                while not (sent := [h for m, chat, _, h in (await emulator.activity())[0] if m == "sendMessage"]):
+                    await asyncio.sleep(0.01)
+            replies[kind] = sent[0]
         if len(set(replies.values())) < len(replies):
             log(f"  {bot}: two kinds of command get the same reply; they are matched in order")
         self.expected[bot] = replies
-
-
-async def next_reply(queue: asyncio.Queue[Sent], chat_id: int, timeout: float = 10.0) -> Sent:
-    """Return the next message the bot sends to a chat."""
-    async with asyncio.timeout(timeout):
-        while True:
-            record = await queue.get()
-            if record.method == "sendMessage" and record.chat_id == chat_id:
-                return record
 
 
 def _cpu() -> float:
@@ -291,7 +296,7 @@ def _cpu() -> float:
 async def run_scenario(
     bot: str,
     scenario: str,
-    emulator: BotAPIEmulator,
+    emulator: EmulatorProcess,
     dispatched: dict[int, float],
     kinds: Kinds,
     plan: list[tuple[int, str]],
@@ -303,42 +308,47 @@ async def run_scenario(
     commands = [Command(user, kinds.texts[kind], kind) for user, kind in plan]
     pending: defaultdict[int, list[Command]] = defaultdict(list)
     expected = kinds.expected[bot]
-    polls_before = sum(1 for r in emulator.http_log if r.method == "getUpdates")
+    polls: list[tuple[float, int]] = []
+    await emulator.activity()  # forget what came before
     cpu = _cpu()
-    with emulator.watch() as queue:
 
-        async def collect() -> None:
-            left = len(commands)
-            while left:
-                record = await queue.get()
-                if record.method != "sendMessage" or not pending.get(record.chat_id):
+    async def collect() -> None:
+        left = len(commands)
+        while left:
+            await asyncio.sleep(0.01)
+            sent, seen = await emulator.activity()
+            polls.extend(seen)
+            for method, chat_id, at, fingerprint in sent:
+                if method != "sendMessage" or not pending.get(chat_id):
                     continue
-                waiting = pending[record.chat_id]
-                match = next((c for c in waiting if expected[c.kind] == record.text), None)
+                waiting = pending[chat_id]
+                match = next((c for c in waiting if expected[c.kind] == fingerprint), None)
                 if match is None:
                     match = waiting[0]
-                    match.error = (record.text or "")[:60]
+                    match.error = "a reply other than this command's"
                 waiting.remove(match)
-                match.replied = record.at
+                match.replied = at
                 left -= 1
 
-        collector = asyncio.create_task(collect())
+    for command in commands:
+        pending[command.user].append(command)
+    collector = asyncio.create_task(collect())
+    if pace:
         start = time.monotonic()
         for n, command in enumerate(commands):
-            if pace:
-                delay = start + n / pace - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            pending[command.user].append(command)
-            command.update_id = emulator.send_text(command.user, command.text)["update_id"]
-            command.queued = time.monotonic()
-        burst_end = time.monotonic()
-        try:
-            await asyncio.wait_for(collector, timeout=timeout)
-        except TimeoutError:
-            log(f"  {bot} {scenario}: {sum(math.isnan(c.replied) for c in commands)} commands unanswered")
+            if (delay := start + n / pace - time.monotonic()) > 0:
+                await asyncio.sleep(delay)
+            ((command.update_id, command.queued),) = await emulator.send_texts([(command.user, command.text)])
+    else:  # one message to the emulator queues them all
+        queued = await emulator.send_texts([(c.user, c.text) for c in commands])
+        for command, (update_id, at) in zip(commands, queued, strict=True):
+            command.update_id, command.queued = update_id, at
+    burst_end = max(c.queued for c in commands)
+    try:
+        await asyncio.wait_for(collector, timeout=timeout)
+    except TimeoutError:
+        log(f"  {bot} {scenario}: {sum(math.isnan(c.replied) for c in commands)} commands unanswered")
     cpu = _cpu() - cpu
-    polls = [(r.at, int(r.params.get("offset") or 0)) for r in emulator.http_log if r.method == "getUpdates"]
     for command in commands:
         command.dispatched = dispatched.get(command.update_id, _NAN)
         # The poll that returned the update: the last one not yet confirming it (offset <= its id).
@@ -347,11 +357,11 @@ async def run_scenario(
         command.delivered = max(command.queued, poll_at, burst_end if not pace else command.queued)
     replied = [c.replied for c in commands if not math.isnan(c.replied)]
     seconds = (max(replied) - min(c.queued for c in commands)) if replied else _NAN
-    return Outcome(bot, scenario, commands, cpu, len(polls) - polls_before, seconds)
+    return Outcome(bot, scenario, commands, cpu, len(polls), seconds)
 
 
 async def sequential(
-    bot: str, emulator: BotAPIEmulator, dispatched: dict[int, float], kinds: Kinds, times: int
+    bot: str, emulator: EmulatorProcess, dispatched: dict[int, float], kinds: Kinds, times: int
 ) -> Outcome:
     """Send each kind of command `times` times, one at a time, each after the last one's reply."""
     outcomes = [
@@ -446,13 +456,13 @@ def latency_table(outcomes: list[Outcome], backend: str) -> str:
         groups[(outcome.scenario, outcome.bot)].append(outcome)
     rows = []
     floor_p50: dict[str, float] = {}
-    for (scenario, bot), group in sorted(groups.items(), key=lambda item: (_order(item[0][0]), item[0][1] != BOTS[0])):
+    for (scenario, bot), group in sorted(groups.items(), key=_by_scenario_and_bot):
         latencies = [c.latency for o in group for c in o.answered]
         sent = sum(len(o.commands) for o in group)
         errors = sent - sum(len(o.answered) for o in group)
         rates = [len(o.answered) / o.seconds for o in group if o.seconds and not math.isnan(o.seconds)]
         p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-        if bot == "floor":
+        if bot == FLOOR_AIOHTTP:
             floor_p50[scenario] = p50
         rows.append(
             [
@@ -470,8 +480,8 @@ def latency_table(outcomes: list[Outcome], backend: str) -> str:
             ]
         )
     for row in rows:  # newsbot's p50 against the floor's, same scenario
-        if row[1] == "newsbot" and row[0] in floor_p50 and floor_p50[row[0]] > 0:
-            row[1] = f"newsbot ({float(row[3]) / floor_p50[row[0]]:.1f}× floor p50)" if row[3] != "—" else row[1]
+        if row[1] == NEWSBOT and row[0] in floor_p50 and floor_p50[row[0]] > 0:
+            row[1] = f"newsbot ({float(row[3]) / floor_p50[row[0]]:.1f}× its floor's p50)" if row[3] != "—" else row[1]
     headers = (
         "scenario",
         "bot",
@@ -481,12 +491,17 @@ def latency_table(outcomes: list[Outcome], backend: str) -> str:
         "p99 ms",
         "max ms",
         "answered/s",
-        "CPU ms/cmd (whole process)",
+        "bot CPU ms/cmd",
         "errors",
         f"p50 ≤ {TARGET_P50:g} / p99 ≤ {TARGET_P99:g}",
     )
     title = f"Reply latency, queued at the emulator → reply recorded ({backend}; percentiles over all runs pooled)"
     return markdown(headers, rows, title)
+
+
+def _by_scenario_and_bot(item: tuple[tuple[str, str], object]) -> tuple[int, int]:
+    (scenario, bot), _ = item
+    return _order(scenario), BOTS.index(bot)
 
 
 def _order(scenario: str) -> int:
@@ -503,7 +518,7 @@ def segments_table(outcomes: list[Outcome], backend: str) -> str:
         groups[(outcome.scenario, outcome.bot)].extend(outcome.answered)
         polls[(outcome.scenario, outcome.bot)].append(outcome.polls)
     rows = []
-    for (scenario, bot), commands in sorted(groups.items(), key=lambda item: (_order(item[0][0]), item[0][1])):
+    for (scenario, bot), commands in sorted(groups.items(), key=_by_scenario_and_bot):
         spans = {
             "polling": [1000 * (c.delivered - c.queued) for c in commands],
             "queue": [1000 * (c.dispatched - c.delivered) for c in commands],
@@ -554,7 +569,7 @@ def costs_table(costs: list[tuple[str, float, float]], backend: str) -> str:
 
 
 async def measure(args: argparse.Namespace, database: Database) -> None:
-    """Ingest the samples, run both bots through every scenario, print the tables."""
+    """Ingest the samples, run every bot through every scenario, print the tables."""
     settings_probe = Settings(database_url=database.url, sources=[sample_source()])
     async with open_services(settings_probe) as services:
         tally = await services.ingest(services.sources[0])
@@ -568,8 +583,8 @@ async def measure(args: argparse.Namespace, database: Database) -> None:
     kinds = Kinds(older)
     seen: dict[str, dict[int, float]] = {bot: {} for bot in BOTS}  # per bot: update id → dispatched
     outcomes: list[Outcome] = []
-    async with newsbot(database.url, seen["newsbot"]) as news, floor_bot(seen["floor"]) as floor:
-        emulators = {"newsbot": news, "floor": floor}
+    async with contextlib.AsyncExitStack() as stack:
+        emulators = {bot: await stack.enter_async_context(bot_context(bot, database.url, seen[bot])) for bot in BOTS}
         for bot, emulator in emulators.items():
             await kinds.calibrate(bot, emulator)
             # Warm up: a small burst, so first-use costs (connections, caches) are not measured.
@@ -595,7 +610,7 @@ async def measure(args: argparse.Namespace, database: Database) -> None:
                     outcomes.append(outcome)
                     answered = outcome.answered
                     log(
-                        f"  {rep + 1}/{args.repeats} {bot:8} {outcome.scenario:40} "
+                        f"  {rep + 1}/{args.repeats} {bot:32} {outcome.scenario:40} "
                         f"p50 {percentile([c.latency for c in answered], 50):7.1f} ms  "
                         f"p99 {percentile([c.latency for c in answered], 99):7.1f} ms"
                     )
@@ -604,7 +619,7 @@ async def measure(args: argparse.Namespace, database: Database) -> None:
     print(segments_table(outcomes, database.label))
     print(kinds_table(outcomes, database.label))
     print(costs_table(costs, database.label))
-    bursts = [o for o in outcomes if o.bot == "newsbot" and o.scenario.startswith("burst")]
+    bursts = [o for o in outcomes if o.bot == NEWSBOT and o.scenario.startswith("burst")]
     latencies = [c.latency for o in bursts for c in o.answered]
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
     print(

@@ -1,8 +1,8 @@
 """Replies that are the same for every user, kept for a few seconds.
 
-/latest, /summary of the newest article and an article's summary or page change only when an
-article is stored, yet a channel post or the digest hour sends hundreds of users to them at once.
-Kept here, a burst reads the database once, not once a user.
+/latest, /summary, /full and /search answer from the stored articles alone, which change only when
+an article is stored, yet a channel post or the digest hour sends hundreds of users to the same
+few of them at once. Kept here, such a burst reads the database once, not once a user.
 """
 
 from __future__ import annotations

@@ -151,7 +151,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     summary_budget: int = Field(200, gt=0)
     reply_cache: float = Field(
-        5.0, ge=0, description="seconds /latest and summaries are kept rendered; 0: read for every command"
+        5.0, ge=0, description="seconds answers to /latest, /summary, /full, /search are kept; 0: none"
     )
     sources: list[SourceSettings] = Field(default_factory=lambda: [sample_source()])
     fetch: FetchSettings = FetchSettings()

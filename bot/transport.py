@@ -84,12 +84,16 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
 
 
-def _body(request_data: RequestData | None) -> dict[str, str] | aiohttp.FormData | None:
-    """Return the call's parameters as a form, as HTTPXRequest sends them; multipart with files."""
+def _body(request_data: RequestData | None) -> aiohttp.JsonPayload | aiohttp.FormData | None:
+    """Return the call's parameters as JSON, or as a multipart form when they hold files.
+
+    The Bot API takes either. JSON costs a fraction of the form HTTPXRequest sends: percent-encoding
+    a long Chinese summary byte by byte was a fifth of the bot's CPU in a burst of replies.
+    """
     if request_data is None:
         return None
     if not request_data.contains_files:
-        return request_data.json_parameters
+        return aiohttp.JsonPayload(request_data.json_parameters)
     # Names as they are (UTF-8), as httpx and browsers send them, not percent-encoded.
     form = aiohttp.FormData(request_data.json_parameters, quote_fields=False, charset="utf-8")
     for name, upload in request_data.multipart_data.items():

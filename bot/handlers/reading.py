@@ -167,10 +167,14 @@ async def summary(update: Update, context: Context) -> None:
     elif wanted.isdigit() and wanted.isascii():  # too long to be an id of ours
         await _reply(update, t(language, "not_found", id=esc(wanted)))
     else:
-        async with context.bot_data.ready.sessions() as session:
-            rows = await search_articles(session=session, words=wanted, limit=1)
-        article = rows[0] if rows else None
-        await _reply(update, *_summary_shown(context, article, language, t(language, "no_match", words=esc(wanted))))
+
+        async def make() -> Shown:
+            async with context.bot_data.ready.sessions() as session:
+                rows = await search_articles(session=session, words=wanted, limit=1)
+            missing = t(language, "no_match", words=esc(wanted))
+            return _summary_shown(context, rows[0] if rows else None, language, missing)
+
+        await _reply(update, *await context.bot_data.ready.replies.get(("summary of", language, wanted), make))
 
 
 def _page_buttons(article_id: int, page: int, pages: int, language: str) -> InlineKeyboardMarkup | None:
@@ -226,21 +230,24 @@ async def search(update: Update, context: Context) -> None:
 
 
 async def _show_search(update: Update, context: Context, words: str, *, offset: int) -> None:
-    async with context.bot_data.ready.sessions() as session:
-        rows = await search_articles(session=session, words=words, limit=_SEARCH_PAGE + 1, offset=offset)
-    if not rows:
-        await _reply(update, t(lang(update), "no_match", words=esc(words)))
-        return
-    text, markup = latest_message(
-        rows[:_SEARCH_PAGE],
-        lang(update),
-        context.bot_data.zone,
-        offset=offset,
-        more=len(rows) > _SEARCH_PAGE,
-        title_key="search_title",
-        words=esc(words),
-    )
-    await _reply(update, text, markup)
+    language = lang(update)
+
+    async def make() -> Shown:
+        async with context.bot_data.ready.sessions() as session:
+            rows = await search_articles(session=session, words=words, limit=_SEARCH_PAGE + 1, offset=offset)
+        if not rows:
+            return t(language, "no_match", words=esc(words)), None
+        return latest_message(
+            rows[:_SEARCH_PAGE],
+            language,
+            context.bot_data.zone,
+            offset=offset,
+            more=len(rows) > _SEARCH_PAGE,
+            title_key="search_title",
+            words=esc(words),
+        )
+
+    await _reply(update, *await context.bot_data.ready.replies.get(("search", language, words, offset), make))
 
 
 async def sources(update: Update, context: Context) -> None:

@@ -223,6 +223,7 @@ async def test_an_article_this_process_stores_shows_at_once(tmp_path: Path) -> N
         async with running(settings, emulator) as env:
             # Kept for an hour: nothing yet.
             assert (await env.ask("/latest")).text == t("zh", "no_articles")
+            assert "没有找到" in ((await env.ask("/search 荆州")).text or "")
             shutil.copy(SAMPLES / "tibet-2022-02-13.html", folder)
             await env.ask("/ingest 本地", user=ADMIN, timeout=20)
             one = (await env.ask("/latest")).text or ""
@@ -231,6 +232,7 @@ async def test_an_article_this_process_stores_shows_at_once(tmp_path: Path) -> N
             await env.ask("/ingest 本地", user=ADMIN, timeout=20)
             two = (await env.ask("/latest")).text or ""
             assert "荆州" in two and "厕所革命" in two
+            assert "荆州" in ((await env.ask("/search 荆州")).text or "")
 
 
 async def test_an_article_another_process_stores_shows_within_the_seconds(tmp_path: Path) -> None:

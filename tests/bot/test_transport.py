@@ -1,5 +1,5 @@
 """`bot.transport.AiohttpRequest` through python-telegram-bot's own Bot, against a local HTTP server:
-parameters and files arrive as HTTPXRequest sends them, the connection limit holds, and failures
+parameters arrive as JSON and files as a multipart form, the connection limit holds, and failures
 come out as PTB's TimedOut and NetworkError."""
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ async def server() -> AsyncIterator[Server]:
                 assert isinstance(part, BodyPartReader)
                 data = await part.read()
                 form[part.name or ""] = (part.filename, bytes(data)) if part.filename else data.decode()
+        elif request.content_type == "application/json":
+            form = await request.json()
         else:
             form = dict(await request.post())
         state.forms.append({"method": method, **form})
