@@ -17,8 +17,9 @@ Cap off (``RateLimiter(global_rate=None)``; the per-chat limits stay, one messag
 
 - lean client: a bare aiohttp client POSTing what PTB posts, parsing the JSON answer: the most the
   emulator takes, the upper bound of everything below;
-- PTB alone: `telegram.Bot.send_message` (HTTPXRequest, a pool of as many connections as
-  workers), no database: the client's cost;
+- PTB alone: `telegram.Bot.send_message` on newsbot's transport (`bot.transport.AiohttpRequest`)
+  and on PTB's default HTTPXRequest, each with as many connections as workers, no database: the
+  client's cost;
 - database alone: the real `OutboxSender` with a stub bot that answers at once: claim and mark;
 - full outbox: `OutboxSender.run(until_idle=True)`, the loop `newsbot run` runs, with the real Bot: claim →
   send → record (sent rows together, every 0.2 s or batch rows).
@@ -48,7 +49,8 @@ CPU per message: this process (all threads, aiosqlite's included), the emulator 
 benchmark's PostgreSQL backends. The machine is shared: medians of ``--repeats`` runs, with the
 range; the ratios (× lean, × target) are the numbers to compare across machines.
 
-httpcore asks `current_async_library()` for every lock it sets up, importing sniffio each time; a
+httpcore (under PTB's default HTTPXRequest, which newsbot keeps for getUpdates, and under the
+fetcher) asks `current_async_library()` for every lock it sets up, importing sniffio each time; a
 failed import (sniffio missing) is a path search. The header says whether sniffio is importable, the
 calls per message and their cost. To compare without it, run ``--parts client`` under an
 interpreter that lacks sniffio (a scratch venv), interleaved with this one.
@@ -105,6 +107,7 @@ from bot.emulator import BotAPIEmulator
 from bot.outbox import OutboxSender
 from bot.ratelimit import RateLimiter
 from bot.texts import t
+from bot.transport import AiohttpRequest
 from storage import (
     OutboxKind,
     OutboxStatus,
@@ -424,9 +427,11 @@ class StubBot:
         return SimpleNamespace(message_id=next(self._ids), chat_id=chat_id)
 
 
-def ptb_bot(emulator: Emulator, pool: int) -> Bot:
-    """Return PTB's Bot for the emulator with a pool of `pool` connections (HTTPXRequest's default is 1)."""
-    return Bot(TOKEN, base_url=emulator.base_url, request=HTTPXRequest(connection_pool_size=pool))
+def ptb_bot(emulator: Emulator, pool: int, *, stock: bool = False) -> Bot:
+    """Return PTB's Bot for the emulator on `pool` connections: newsbot's transport (`AiohttpRequest`),
+    or with `stock` PTB's default HTTPXRequest (whose own default pool is 1)."""
+    request = HTTPXRequest(connection_pool_size=pool) if stock else AiohttpRequest(pool)
+    return Bot(TOKEN, base_url=emulator.base_url, request=request)
 
 
 # ── the runs ──────────────────────────────────────────────────────────────────────────────
@@ -466,9 +471,9 @@ async def lean_run(emulator: Emulator, concurrency: int, messages: int, clock: C
     return Sample(messages, clock)
 
 
-async def ptb_run(emulator: Emulator, concurrency: int, messages: int, clock: Clock) -> Sample:
-    """Send with PTB's Bot.send_message as the sender does, no database."""
-    async with ptb_bot(emulator, concurrency) as bot:
+async def ptb_run(emulator: Emulator, concurrency: int, messages: int, clock: Clock, *, stock: bool = False) -> Sample:
+    """Send with PTB's Bot.send_message as the sender does (`stock`: on HTTPXRequest), no database."""
+    async with ptb_bot(emulator, concurrency, stock=stock) as bot:
 
         async def send(chat_id: int) -> None:
             await bot.send_message(chat_id, TEXT, parse_mode="HTML", disable_web_page_preview=True)
@@ -557,6 +562,19 @@ def rotated(items: Sequence[Any], by: int) -> list[Any]:
     return [*items[by:], *items[:by]]
 
 
+async def stock_ptb_run(emulator: Emulator, concurrency: int, messages: int, clock: Clock) -> Sample:
+    """`ptb_run` on PTB's default HTTPXRequest."""
+    return await ptb_run(emulator, concurrency, messages, clock, stock=True)
+
+
+CLIENTS = (("lean", lean_run), ("ptb", ptb_run), ("ptb-httpx", stock_ptb_run))
+CLIENT_LABELS = {
+    "lean": "lean aiohttp client",
+    "ptb": "PTB Bot.send_message, newsbot's transport",
+    "ptb-httpx": "PTB Bot.send_message, default HTTPXRequest",
+}
+
+
 async def clients_part(args: argparse.Namespace, results: Results) -> None:
     """Measure the lean client and PTB alone against the emulator, in each placement."""
     for placement in args.placements:
@@ -564,9 +582,10 @@ async def clients_part(args: argparse.Namespace, results: Results) -> None:
             # Warm up: the first requests pay for imports, connections and the emulator's first chats.
             await lean_run(emulator, 4, 200, Clock(emulator.pid))
             await ptb_run(emulator, 4, 200, Clock(emulator.pid))
+            await ptb_run(emulator, 4, 200, Clock(emulator.pid), stock=True)
             for rep in range(args.repeats):
                 for concurrency in rotated(args.concurrency, rep):
-                    for part, run in (("lean", lean_run), ("ptb", ptb_run)):
+                    for part, run in CLIENTS:
                         sample = await run(emulator, concurrency, args.grid_messages, Clock(emulator.pid))
                         results.add((part, "-", placement, concurrency, 0), sample)
                         log(f"  {part:5} {placement:9} c={concurrency:<3} {sample.rate:7.0f}/s")
@@ -774,7 +793,8 @@ def sniffio_cost() -> tuple[float, float]:
 
     async def measure() -> float:
         concurrency = DEFAULT_CONCURRENCY
-        async with BotAPIEmulator(token=TOKEN) as emulator, ptb_bot(InProcess(emulator), concurrency) as bot:
+        emulator = BotAPIEmulator(token=TOKEN)
+        async with emulator, ptb_bot(InProcess(emulator), concurrency, stock=True) as bot:
             await workers(concurrency, range(1, 101), lambda c: _send(bot, c))
             nonlocal count
             count = 0
@@ -822,7 +842,7 @@ def grid_table(args: argparse.Namespace, results: Results, backends: list[Backen
     """Return rates over the concurrency grid: clients, database alone, full outbox."""
     rows: list[list[str]] = []
     for placement in args.placements:
-        for part, label in (("lean", "lean aiohttp client"), ("ptb", "PTB Bot.send_message")):
+        for part, label in CLIENT_LABELS.items():
             if any(k[:3] == (part, "-", placement) for k in results.samples):
                 cells = [results.cell((part, "-", placement, c, 0)) for c in args.concurrency]
                 rows.append([label, PLACEMENTS[placement], "—", *cells])
@@ -869,7 +889,11 @@ def summary_table(args: argparse.Namespace, results: Results, backends: list[Bac
         )
 
     for placement in args.placements:
-        for part, label in (("lean", "lean client (upper bound)"), ("ptb", "PTB alone (client cost)")):
+        for part, label in (
+            ("lean", "lean client (upper bound)"),
+            ("ptb", "PTB alone, newsbot's transport (client cost)"),
+            ("ptb-httpx", "PTB alone, default HTTPXRequest"),
+        ):
             best = results.best(part, "-", placement)
             row(f"{label}, default", (part, "-", placement, DEFAULT_CONCURRENCY, 0))
             if best and best[0] != DEFAULT_CONCURRENCY:
