@@ -657,7 +657,8 @@ async def run(args: argparse.Namespace) -> None:
         f"- {code_version()}; Python {platform.python_version()}, python-telegram-bot {telegram.__version__}; "
         f"{os.cpu_count()} cores, load average before the run {load}\n"
         f"- {args.users} users, {args.repeats} repetitions, paced at {args.paced_rate:g}/s, "
-        f"{args.sequential} one-at-a-time commands of each kind; the bots in this process, each emulator in a child process\n"
+        f"{args.sequential} one-at-a-time commands of each kind; "
+        "the bots in this process, each emulator in a child process\n"
     )
     with tempfile.TemporaryDirectory(prefix="bench-commands-") as workdir:
         for backend in args.backends:
