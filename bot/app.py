@@ -82,8 +82,8 @@ class Services:
             in_flight=self.settings.ingest.in_flight,
         )
 
-    async def ingest_page(self, url: str, source: Source) -> tuple[str | None, int | None]:
-        """Fetch and store one page of a source now; return (error, article id)."""
+    async def ingest_page(self, url: str, source: Source) -> tuple[Exception | None, int | None]:
+        """Fetch and store one page of a source now; return (what failed, article id)."""
         result = await ingest_page(url, source, fetcher=self.fetcher, sessions=self.sessions, analyzer=self.analyzer)
         if result[1] is not None:
             self.replies.clear()

@@ -72,6 +72,7 @@ class _Outcome:
     outcome: str
     error: str | None = None
     article_id: int | None = None
+    cause: Exception | None = None  # what failed, for a message in the user's language
 
 
 @dataclass(slots=True)
@@ -168,7 +169,7 @@ async def _ingest_one(url: str, run: _Run) -> _Outcome:
                 await save_fetch_state(
                     session=session, url=url, etag=None, last_modified=None, status=status, error=str(exc)
                 )
-        return _Outcome(FAILED, str(exc))
+        return _Outcome(FAILED, str(exc), cause=exc)
     article = fetched.article
     if article is not None and fetched.url != url:  # redirected: the text is stored under the final URL
         async with run.turn, sessions() as session:
@@ -256,7 +257,7 @@ async def _ingest_guarded(url: str, run: _Run) -> _Outcome:
         raise  # the database is still down: every other article would fail the same way
     except Exception as exc:  # one broken page must not end the run
         logger.exception("ingesting %s failed", url)
-        return _Outcome(FAILED, f"{url}: {type(exc).__name__}: {exc}")
+        return _Outcome(FAILED, f"{url}: {type(exc).__name__}: {exc}", cause=exc)
 
 
 async def ingest_page(
@@ -266,12 +267,12 @@ async def ingest_page(
     fetcher: Fetcher,
     sessions: async_sessionmaker[AsyncSession],
     analyzer: Analyzer = _IN_THREAD,
-) -> tuple[str | None, int | None]:
-    """Ingest one page of a source now (a user asked for it); return (error, article id)."""
+) -> tuple[Exception | None, int | None]:
+    """Ingest one page of a source now (a user asked for it); return (what failed, article id)."""
     async with sessions.begin() as session:
         source_id = await ensure_source(session=session, name=source.name, kind=source.kind, url=source.url)
     result = await _ingest_guarded(url, _Run.of(source, source_id, fetcher, sessions, analyzer))
-    return result.error, result.article_id
+    return result.cause, result.article_id
 
 
 async def ingest_source(

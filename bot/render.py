@@ -16,6 +16,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Action, encode
 from bot.texts import t
+from ingest import (
+    BlockedAddress,
+    ConnectionFailed,
+    DecodeError,
+    FetchTimeout,
+    HTTPStatusError,
+    ParseError,
+    TooLargeError,
+    TooManyRedirects,
+)
 
 __all__ = [
     "LIMIT",
@@ -51,6 +61,27 @@ class StoredArticle(Protocol):
 def esc(text: object) -> str:
     """Escape text for Telegram HTML."""
     return html.escape(str(text), quote=False)
+
+
+# Most specific first: HTTPStatusError, BlockedAddress … are FetchErrors, DecodeError a ValueError.
+_WHY: tuple[tuple[type[Exception], str], ...] = (
+    (HTTPStatusError, "why_status"),
+    (FetchTimeout, "why_timeout"),
+    (ConnectionFailed, "why_connection"),
+    (TooManyRedirects, "why_redirects"),
+    (BlockedAddress, "why_blocked"),
+    (TooLargeError, "why_too_large"),
+    (DecodeError, "why_decode"),
+    (ParseError, "why_parse"),
+)
+
+
+def fetch_failure(cause: Exception | None, lang: str) -> str:
+    """Return why a page could not be read, in the user's language (None: nothing new was stored)."""
+    if cause is None:
+        return t(lang, "fetch_failed", error=t(lang, "why_unchanged"))
+    key = next((key for kind, key in _WHY if isinstance(cause, kind)), "why_other")
+    return t(lang, "fetch_failed", error=t(lang, key, status=getattr(cause, "status", "")))
 
 
 def _web(url: str) -> bool:

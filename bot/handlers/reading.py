@@ -16,6 +16,7 @@ from bot.render import (
     StoredArticle,
     contacts_text,
     esc,
+    fetch_failure,
     full_pages,
     latest_message,
     summary_message,
@@ -143,13 +144,14 @@ async def _summary_of_url(update: Update, context: Context, url: str) -> None:
     async with services.sessions() as session:
         article = await get_article_by_url(session=session, url=canonical_url(url))
     if article is None:
-        error, article_id = await services.ingest_page(url, source)
-        if error is not None or article_id is None:
-            await _reply(update, t(language, "fetch_failed", error=esc(error or url)))
+        cause, article_id = await services.ingest_page(url, source)
+        if cause is not None or article_id is None:
+            await _reply(update, fetch_failure(cause, language))
             return
         async with services.sessions() as session:
             article = await get_article(session=session, article_id=article_id)
-    await _reply(update, *_summary_shown(context, article, language, t(language, "fetch_failed", error=esc(url))))
+    missing = t(language, "fetch_failed", error=t(language, "why_other"))  # deleted meanwhile, or no summary
+    await _reply(update, *_summary_shown(context, article, language, missing))
 
 
 async def summary(update: Update, context: Context) -> None:
