@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -20,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.analysis import Analyzer
 from bot.digests import enqueue_channel_posts
@@ -125,7 +126,9 @@ class _Run:
     sessions: async_sessionmaker[AsyncSession]
     analyzer: Analyzer
     # SQLite has one writer (and every transaction here begins IMMEDIATE), and its busy wait sleeps
-    # up to 100 ms a try: the articles of a run take turns on this lock instead, woken at once.
+    # up to 100 ms a try, unfairly: a writer can lose every try for the whole busy timeout. The
+    # articles of every run on one database in this process take turns on this lock instead, woken
+    # at once, so ingest is one writer beside the outbox, however many sources run together.
     turn: AbstractAsyncContextManager[object] = field(default_factory=contextlib.nullcontext)
 
     @classmethod
@@ -138,8 +141,13 @@ class _Run:
         analyzer: Analyzer,
     ) -> _Run:
         bind = sessions.kw.get("bind")
-        turn = asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else contextlib.nullcontext()
+        if bind is None or bind.dialect.name != "sqlite":
+            return cls(source, source_id, fetcher, sessions, analyzer)
+        turn = _SQLITE_TURNS.setdefault(bind, asyncio.Lock())
         return cls(source, source_id, fetcher, sessions, analyzer, turn)
+
+
+_SQLITE_TURNS: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 async def _ingest_one(url: str, run: _Run) -> _Outcome:

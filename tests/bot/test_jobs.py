@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.analysis import Analyzer
 from bot.jobs import FAILED, backoff_interval, ingest_source, ingest_targets, ingest_urls, resummarize_all
@@ -236,3 +237,22 @@ async def test_source_time_zone_reads_zoneless_dates(
         (row,) = await latest_articles(session=session)
     assert row.published_at is not None
     assert row.published_at.isoformat() == "2024-06-03T04:00:00+00:00"  # 10:00 at UTC+6
+
+
+@pytest.mark.asyncio
+async def test_on_sqlite_every_run_on_one_database_shares_one_write_turn(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], fetcher: Fetcher, page_server: PageServer
+) -> None:
+    """Sources running together are one writer on SQLite, whose busy wait is unfair to the outbox
+    beside them; on PostgreSQL they write at once (rows are locked, not the file)."""
+    from bot.jobs import _Run  # the mechanism: what the soak's "database is locked" errors came from
+
+    runs = [_Run.of(replace(listpage(page_server), name=f"源{n}"), n, fetcher, sessions, Analyzer(0)) for n in range(3)]
+    turns = {id(run.turn) for run in runs}
+    if engine.dialect.name == "sqlite":
+        assert len(turns) == 1
+        other = create_async_engine("sqlite+aiosqlite://")  # another database: a turn of its own
+        assert _Run.of(runs[0].source, 0, fetcher, make_sessionmaker(other), Analyzer(0)).turn is not runs[0].turn
+        await other.dispose()
+    else:
+        assert all(not isinstance(run.turn, asyncio.Lock) for run in runs)
