@@ -22,6 +22,7 @@ from storage import (
     digest_key,
     enqueue,
     get_article,
+    newest_article_id,
     subscribers_due_for_digest,
     update_subscriber,
 )
@@ -50,34 +51,53 @@ async def enqueue_due_digests(
         # Many subscribers share a digest time: one write transaction per subscriber made 50,000
         # of them at 08:00 a quarter of an hour's work on SQLite. A batch commits together.
         for start in range(0, len(due), _BATCH):
-            async with sessions.begin() as session:
-                for subscriber in due[start : start + _BATCH]:
-                    enqueued += await _enqueue_digest(session, subscriber, now=now, send_empty=send_empty)
+            enqueued += await _enqueue_batch(sessions, due[start : start + _BATCH], now=now, send_empty=send_empty)
     if enqueued:
         logger.info("enqueued %d digests", enqueued)
     return enqueued
 
 
-async def _enqueue_digest(session: AsyncSession, subscriber: Subscriber, *, now: datetime, send_empty: bool) -> int:
-    """Enqueue one subscriber's digest and move their last_digest_at, in the caller's transaction."""
+async def _enqueue_batch(
+    sessions: async_sessionmaker[AsyncSession], batch: list[Subscriber], *, now: datetime, send_empty: bool
+) -> int:
+    """Enqueue a batch of digests and move their subscribers' last_digest_at, in one transaction.
+
+    Finding and rendering the articles is most of the work, so it happens on a read, which holds
+    no lock: held in the write transaction, SQLite's one write lock was taken for seconds a batch,
+    and the outbox beside it waited past its busy timeout. The write only enqueues. An article
+    stored between the two (a newer id) means reading again under the lock, so none is missed.
+    """
+    async with sessions() as session:
+        seen = await newest_article_id(session=session)
+        drafts = [await _draft(session, subscriber, now=now, send_empty=send_empty) for subscriber in batch]
+    enqueued = 0
+    async with sessions.begin() as session:
+        if await newest_article_id(session=session) != seen:
+            drafts = [await _draft(session, subscriber, now=now, send_empty=send_empty) for subscriber in batch]
+        for subscriber, parts in zip(batch, drafts, strict=True):
+            if parts is not None:
+                enqueued += await enqueue(
+                    session=session,
+                    kind=OutboxKind.DIGEST,
+                    key=digest_key(subscriber=subscriber, now=now),
+                    chat_ids=[subscriber.chat_id],
+                    payload={"parts": [{"text": text} for text in parts]},
+                )
+            await update_subscriber(session=session, chat_id=subscriber.chat_id, last_digest_at=now)
+    return enqueued
+
+
+async def _draft(session: AsyncSession, subscriber: Subscriber, *, now: datetime, send_empty: bool) -> list[str] | None:
+    """Return the messages of a subscriber's digest, or None when there is nothing to send."""
     local = now.astimezone(ZoneInfo(subscriber.timezone))
     since = subscriber.last_digest_at or now - _FIRST_DIGEST_SPAN
     articles = await articles_for_digest(
         session=session, subscriber=subscriber, since=since, until=now, limit=subscriber.digest_size
     )
-    enqueued = 0
-    if articles or send_empty or subscriber.send_empty:
-        items = [(a, a.summary.data if a.summary else None) for a in articles]
-        parts = digest_messages(items, subscriber.language, local.strftime("%Y-%m-%d"))
-        enqueued = await enqueue(
-            session=session,
-            kind=OutboxKind.DIGEST,
-            key=digest_key(subscriber=subscriber, now=now),
-            chat_ids=[subscriber.chat_id],
-            payload={"parts": [{"text": text} for text in parts]},
-        )
-    await update_subscriber(session=session, chat_id=subscriber.chat_id, last_digest_at=now)
-    return enqueued
+    if not (articles or send_empty or subscriber.send_empty):
+        return None
+    items = [(a, a.summary.data if a.summary else None) for a in articles]
+    return digest_messages(items, subscriber.language, local.strftime("%Y-%m-%d"))
 
 
 async def enqueue_channel_posts(session: AsyncSession, *, article_id: int, zone: ZoneInfo) -> int:

@@ -355,6 +355,11 @@ async def get_raw_html(*, session: AsyncSession, article_id: int) -> bytes | Non
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def newest_article_id(*, session: AsyncSession) -> int:
+    """Return the highest article id (0 with none): it changes whenever an article is stored."""
+    return int((await session.execute(select(func.max(ArticleRecord.id)))).scalar_one() or 0)
+
+
 async def latest_articles(*, session: AsyncSession, limit: int = 20, offset: int = 0) -> list[ArticleRecord]:
     """Return originals newest first, with their summaries loaded."""
     return await _newest(session, ArticleRecord.duplicate_of_id.is_(None), limit, offset)

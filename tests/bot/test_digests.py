@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import open_services
 from bot.digests import enqueue_due_digests
@@ -69,3 +73,38 @@ async def test_a_time_zone_of_ones_own(bot_env: BotEnv, tmp_path: Path) -> None:
         at = next_local(7, 1, berlin)
         assert await enqueue_due_digests(services.sessions, now=at - timedelta(minutes=2)) == 0
         assert await enqueue_due_digests(services.sessions, now=at) == 1
+
+
+class StoreBeforeWrite:
+    """Sessions that store one article just before the first write transaction: an ingest run
+    committing while a batch of digests is rendered on its read."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], store: Callable[[], Awaitable[object]]) -> None:
+        self.sessions = sessions
+        self.store: Callable[[], Awaitable[object]] | None = store
+
+    def __call__(self) -> AsyncSession:
+        return self.sessions()
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        if self.store is not None:
+            store, self.store = self.store, None
+            await store()
+        async with self.sessions.begin() as session:
+            yield session
+
+
+async def test_an_article_stored_while_digests_are_rendered_is_in_them(bot_env: BotEnv, tmp_path: Path) -> None:
+    await bot_env.ask("/subscribe 08:00")
+    page = tmp_path / "late.txt"
+    page.write_text("渲染期间入库的新闻\n来源：县融媒体中心\n会议强调，要抓好落实。\n", encoding="utf-8")
+    async with open_services(bot_env.settings) as services:
+
+        async def store() -> object:
+            return await ingest_targets([str(page)], fetcher=services.fetcher, sessions=services.sessions)
+
+        sessions = cast(async_sessionmaker[AsyncSession], StoreBeforeWrite(services.sessions, store))
+        assert await enqueue_due_digests(sessions, now=next_local(8, 5)) == 1
+    digest = await bot_env.emulator.wait_for(lambda s: s.chat_id == USER and "每日摘要" in (s.text or ""), timeout=10)
+    assert "渲染期间入库的新闻" in (digest.text or "")  # read again under the write lock, not missed
