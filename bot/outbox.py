@@ -153,8 +153,9 @@ class OutboxSender:
         self._wake.set()
 
     def stop(self) -> None:
-        """Finish the rows in hand, then leave `run`."""
+        """Finish the sends under way, hand back the rows not yet sent, then leave `run`."""
         self._stopping = True
+        self.limiter.close()  # sends waiting for their turn (an outage's hold: up to a minute) give up
         self._wake.set()
 
     async def run(self, poll: float = 1.0, *, until_idle: bool = False) -> int:
@@ -220,16 +221,7 @@ class OutboxSender:
     async def _one(self, row: OutboxRow) -> None:
         async with self._gate:
             if self._stopping:
-                # Shutting down: hand the rows not yet started back rather than send them.
-                async with self.sessions.begin() as session:
-                    await mark_retry(
-                        session=session,
-                        row_id=row.id,
-                        error="released at shutdown",
-                        next_attempt_at=datetime.now(UTC),
-                        message_ids=list(row.telegram_message_ids or []),
-                        count_attempt=False,
-                    )
+                await self._release(row, list(row.telegram_message_ids or []))
                 return
             try:
                 await self._deliver(row)
@@ -272,8 +264,10 @@ class OutboxSender:
         # A multi-part digest resumes after the parts already sent, so a retry repeats none.
         while len(sent_ids) < len(parts):
             part = parts[len(sent_ids)]
+            if not await self.limiter.acquire(chat_id):  # stopped while waiting its turn
+                await self._release(row, sent_ids)
+                return
             try:
-                await self.limiter.acquire(chat_id)
                 message = await self.bot.send_message(
                     chat_id, part.text, parse_mode="HTML", reply_markup=part.markup, disable_web_page_preview=True
                 )
@@ -290,6 +284,18 @@ class OutboxSender:
                 async with self.sessions.begin() as session:
                     await mark_progress(session=session, row_id=row.id, message_ids=sent_ids)
         self._record_sent(row, sent_ids)
+
+    async def _release(self, row: OutboxRow, sent_ids: list[int]) -> None:
+        """Shutting down: hand a row not (wholly) sent back, due at once, for the next start."""
+        async with self.sessions.begin() as session:
+            await mark_retry(
+                session=session,
+                row_id=row.id,
+                error="released at shutdown",
+                next_attempt_at=datetime.now(UTC),
+                message_ids=sent_ids,
+                count_attempt=False,
+            )
 
     def _outage_wait(self, chat_id: int) -> timedelta | None:
         """Count a transient error; during an outage, hold every send and return how long, else None."""

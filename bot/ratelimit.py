@@ -4,6 +4,7 @@ to a private chat, twenty a minute to a group. Waiting here beats a 429 from the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class RateLimiter:
         self._chats: OrderedDict[int, Bucket] = OrderedDict()
         self._lock = asyncio.Lock()
         self._not_before = 0.0
+        self._closed = asyncio.Event()
 
     def hold(self, seconds: float) -> None:
         """Send nothing for `seconds`: Telegram answered 429 and said how long to wait."""
@@ -70,9 +72,13 @@ class RateLimiter:
             self._chats.move_to_end(chat_id)
         return bucket
 
-    async def acquire(self, chat_id: int) -> None:
-        """Return when a message to `chat_id` may be sent."""
-        while True:
+    def close(self) -> None:
+        """Let no more sends through: waiting ones return False at once (a hold may last a minute)."""
+        self._closed.set()
+
+    async def acquire(self, chat_id: int) -> bool:
+        """Return True when a message to `chat_id` may be sent, False once the limiter is closed."""
+        while not self._closed.is_set():
             async with self._lock:
                 now = time.monotonic()
                 chat = self._chat(chat_id)
@@ -82,5 +88,7 @@ class RateLimiter:
                     chat.take()
                     if self._global:
                         self._global.take()
-                    return
-            await asyncio.sleep(wait)
+                    return True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), timeout=wait)
+        return False

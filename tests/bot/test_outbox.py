@@ -142,11 +142,13 @@ class WatchedLimiter(RateLimiter):
         self.holds.append((time.monotonic(), seconds))
         super().hold(seconds)
 
-    async def acquire(self, chat_id: int) -> None:
-        await super().acquire(chat_id)
+    async def acquire(self, chat_id: int) -> bool:
+        if not await super().acquire(chat_id):
+            return False
         self.passed.append(time.monotonic())
         if self.hook is not None:
             self.hook(len(self.passed))
+        return True
 
 
 async def test_an_announcement_to_500_reaches_every_active_subscriber_exactly_once(

@@ -11,6 +11,7 @@ seconds on the wire and is not compressed.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.emulator import BotAPIEmulator
-from bot.outbox import OutboxSender
+from bot.outbox import OUTAGE_CHATS, OutboxSender
 from storage import OutboxRow, OutboxStatus
 from tests.faults.injection import (
     EXPECTED,
@@ -169,3 +170,28 @@ async def test_lost_answers_cost_one_duplicate_each_and_nothing_else(emulator: B
     assert isinstance(extra, dict) and lost > 0
     assert sum(extra.values()) == lost
     assert sum(received(emulator).values()) == MESSAGES + lost
+
+
+async def test_stopping_during_an_outage_hands_the_rows_back_at_once(emulator: BotAPIEmulator, tmp_path: Path) -> None:
+    """A shutdown while Telegram is down does not wait out the outage's hold (2 s, doubling to a
+    minute): the sends waiting for their turn give up, and their rows are due again at once."""
+    everyone = chats(CHATS)
+    emulator.fail("sendMessage", status=502, lasting=600)
+    async with database(f"sqlite:///{tmp_path / 'newsbot.db'}") as sessions:
+        await enqueue_broadcasts(sessions, everyone)
+        async with telegram_bot(emulator, read_timeout=READ_TIMEOUT) as bot:
+            sender = make_sender(bot, sessions, lease=timedelta(seconds=30))  # the real 2 s hold
+            task = asyncio.create_task(sender.run(poll=0.05))
+            await wait_until(lambda: sum(r.status == 502 for r in emulator.http_log) >= 3, "an outage to show")
+            await asyncio.sleep(0.2)  # every other send is waiting out the hold now
+            stopped = time.monotonic()
+            sender.stop()
+            await asyncio.wait_for(task, timeout=5)
+            took = time.monotonic() - stopped
+        statuses = await rows_by_status(sessions)
+        async with sessions() as session:
+            attempts = (await session.execute(select(func.sum(OutboxRow.attempts)))).scalar_one()
+    print(f"\nstopped in {took:.2f} s; {statuses}")
+    assert took < 1.0  # not the hold's 2 s or more
+    assert statuses == {OutboxStatus.PENDING: 2 * CHATS}  # handed back, none sending, none failed
+    assert attempts < OUTAGE_CHATS  # only the failures before the outage was recognised count
