@@ -3,9 +3,9 @@
 PTB's default, HTTPXRequest, sends through httpcore 1.0, whose pool scans every connection for every
 queued request, several times a request (encode/httpx#3215). With the replies to a burst of
 commands queued on 64 connections that scan was half of the bot's CPU; aiohttp's connector hands a
-free connection out in constant time, and the whole call costs about a third of what it did
-(bench/commands.py). The errors are PTB's own, as HTTPXRequest raises them: TimedOut when a timeout
-ran out, NetworkError for any other failure to get an answer.
+free connection out in constant time, and a sendMessage costs a sixth of the CPU it did (0.32 ms
+against 2.09 at 16 in flight, bench/delivery.py). The errors are PTB's own, as HTTPXRequest
+raises them: TimedOut when a timeout ran out, NetworkError for any other failure to get an answer.
 """
 
 from __future__ import annotations
@@ -87,8 +87,9 @@ class AiohttpRequest(BaseRequest):
 def _body(request_data: RequestData | None) -> aiohttp.JsonPayload | aiohttp.FormData | None:
     """Return the call's parameters as JSON, or as a multipart form when they hold files.
 
-    The Bot API takes either. JSON costs a fraction of the form HTTPXRequest sends: percent-encoding
-    a long Chinese summary byte by byte was a fifth of the bot's CPU in a burst of replies.
+    The Bot API takes either (nested objects as JSON strings, as in a form). JSON costs a fraction of
+    the form HTTPXRequest sends: percent-encoding an 840-character Chinese summary byte by byte
+    takes 119 µs, json.dumps 7 µs, about a tenth of a reply's whole cost.
     """
     if request_data is None:
         return None
