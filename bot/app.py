@@ -84,10 +84,12 @@ class Services:
 
     async def ingest_page(self, url: str, source: Source) -> tuple[Exception | None, int | None]:
         """Fetch and store one page of a source now; return (what failed, article id)."""
-        result = await ingest_page(url, source, fetcher=self.fetcher, sessions=self.sessions, analyzer=self.analyzer)
-        if result[1] is not None:
+        cause, article_id = await ingest_page(
+            url, source, fetcher=self.fetcher, sessions=self.sessions, analyzer=self.analyzer
+        )
+        if article_id is not None:
             self.replies.clear()
-        return result
+        return cause, article_id
 
 
 @asynccontextmanager
@@ -235,29 +237,26 @@ async def run_bot(
         scheduler = AsyncIOScheduler(timezone=settings.timezone)
         if schedule:
             _schedule_bot_jobs(scheduler, services, sender)
-        try:
-            async with application:
-                await register_commands(application.bot, frozenset(settings.admins))
-                await application.start()
-                try:
-                    await _take_updates(application, webhook if updates else None, poll=updates)
-                    sending = asyncio.create_task(sender.run())
-                    scheduler.start()
-                    logger.info("newsbot is running")
-                    try:
-                        await stop.wait()
-                    finally:
-                        # Stop taking updates, let in-flight sends finish, then close.
-                        if application.updater is not None and application.updater.running:
-                            await application.updater.stop()
-                        scheduler.shutdown(wait=False)
-                        sender.stop()
-                        await sending
-                finally:
-                    await application.stop()
-        finally:
-            # PTB closes its requests only for a bot that initialised: a failed getMe left ours open.
-            await application.bot.request.shutdown()
+        async with contextlib.AsyncExitStack() as stack:
+            # PTB closes its requests only for a bot that initialised: a failed getMe would leave ours open.
+            stack.push_async_callback(application.bot.request.shutdown)
+            await stack.enter_async_context(application)
+            await register_commands(application.bot, frozenset(settings.admins))
+            await application.start()
+            stack.push_async_callback(application.stop)
+            await _take_updates(application, webhook if updates else None, poll=updates)
+            sending = asyncio.create_task(sender.run())
+            scheduler.start()
+            logger.info("newsbot is running")
+            try:
+                await stop.wait()
+            finally:
+                # Stop taking updates, let in-flight sends finish, then close.
+                if application.updater is not None and application.updater.running:
+                    await application.updater.stop()
+                scheduler.shutdown(wait=False)
+                sender.stop()
+                await sending
 
 
 async def _take_updates(

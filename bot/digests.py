@@ -67,13 +67,17 @@ async def _enqueue_batch(
     and the outbox beside it waited past its busy timeout. The write only enqueues. An article
     stored between the two (a newer id) means reading again under the lock, so none is missed.
     """
+
+    async def drafts_on(session: AsyncSession) -> list[list[str] | None]:
+        return [await _draft(session, subscriber, now=now, send_empty=send_empty) for subscriber in batch]
+
     async with sessions() as session:
         seen = await newest_article_id(session=session)
-        drafts = [await _draft(session, subscriber, now=now, send_empty=send_empty) for subscriber in batch]
+        drafts = await drafts_on(session)
     enqueued = 0
     async with sessions.begin() as session:
         if await newest_article_id(session=session) != seen:
-            drafts = [await _draft(session, subscriber, now=now, send_empty=send_empty) for subscriber in batch]
+            drafts = await drafts_on(session)
         for subscriber, parts in zip(batch, drafts, strict=True):
             if parts is not None:
                 enqueued += await enqueue(

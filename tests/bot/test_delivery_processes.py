@@ -40,6 +40,7 @@ from storage import (
     pending_count,
     subscribe,
 )
+from tests.faults.injection import wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -112,20 +113,18 @@ class Setup:
 
     async def wait_until(self, condition: Callable[[], object], what: str, timeout: float = 30) -> None:
         """Poll `condition` (a function or coroutine function) until true; fail if a worker dies first."""
-        deadline = time.monotonic() + timeout
-        while True:
-            result = condition()
-            if inspect.isawaitable(result):
-                result = await result
-            if result:
-                return
+
+        def unless_a_worker_died() -> object:
             for worker in self.workers:
                 if worker.process.returncode not in (None, -signal.SIGKILL, -signal.SIGTERM, 0):
                     pytest.fail(f"worker {worker.pid} exited {worker.process.returncode}:\n{worker.output()[-3000:]}")
-            if time.monotonic() > deadline:
-                logs = "\n".join(f"--- worker {w.pid}:\n{w.output()[-2000:]}" for w in self.workers)
-                pytest.fail(f"timed out after {timeout} s waiting for {what}; {len(self.emulator.sent)} sent\n{logs}")
-            await asyncio.sleep(0.05)
+            return condition()
+
+        try:
+            await wait_until(unless_a_worker_died, what, timeout)
+        except AssertionError as timed_out:
+            logs = "\n".join(f"--- worker {w.pid}:\n{w.output()[-2000:]}" for w in self.workers)
+            pytest.fail(f"{timed_out}; {len(self.emulator.sent)} sent\n{logs}")
 
     def received(self) -> Counter[int]:
         """Return how many messages each chat received."""
