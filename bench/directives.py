@@ -9,9 +9,16 @@ through ``summarize(text, title=title)``. A predicted directive matches a gold o
 their character F1 (NFKC, punctuation and whitespace dropped) is at least 0.8, one-to-one,
 greedy by best F1 (``bench/_match.py``); heads are compared exactly after NFKC.
 
-Key sentences: the summary's ``key_sentences`` (default budget) joined, against the gold
-ones joined, in character ROUGE-1/2/L (``bench/_rouge.py``); Lead is the article's first
-characters cut to the same length as newsbot's key sentences.
+Key sentences, two ways. Match recall (``bench/_keys.py``): with the budget set to the labelled
+key sentences' total length, the share of labelled key sentences a predicted one matches
+(character F1 ≥ 0.8, one-to-one), for newsbot, Lead and Lead with bylines cut, overall and per
+genre (``meeting_type`` in the articles). And the summary's ``key_sentences`` (default budget)
+joined, against the gold ones joined, in character ROUGE-1/2/L (``bench/_rouge.py``); Lead there
+is the article's first characters cut to the same length as newsbot's key sentences (ROUGE
+rewards any text sharing characters with the reference: the match recall is the one to read).
+
+``--also LABELS`` adds more label sets (each gets its rows). False directives on ordinary
+stories: the directives newsbot finds per article in the articles labelled ``negative``.
 
 The seed page is parsed with ``ingest.parse`` and summarised as an article; if ``ingest``
 cannot do it, the lines between the one starting with 来源 and the one starting with 编辑
@@ -35,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench._keys import KeyCounts, budget_for, lead  # noqa: E402
 from bench._match import Match, MatchCounts, char_f1, count_matches, same_head  # noqa: E402
 from bench._rouge import Rouge, extract, normalize, rouge, split_clauses  # noqa: E402
 
@@ -52,6 +60,7 @@ class Case:
     gold: list[tuple[str, str]]  # (text, head)
     key_sentences: list[str]
     document: Any = None  # an ingest.Article to summarise instead of the text, if any
+    genre: str = "ordinary"  # the article's meeting_type; ordinary stories have none
 
 
 @dataclass(slots=True)
@@ -64,6 +73,9 @@ class Outcome:
     matches: list[Match]
     keys: Rouge | None
     lead: Rouge | None
+    matched: KeyCounts = field(default_factory=KeyCounts)  # newsbot, budget from the labels
+    lead_matched: KeyCounts = field(default_factory=KeyCounts)
+    lead_cut_matched: KeyCounts = field(default_factory=KeyCounts)
 
 
 @dataclass(slots=True)
@@ -73,10 +85,22 @@ class Totals:
     counts: MatchCounts = field(default_factory=MatchCounts)
     keys: list[Rouge] = field(default_factory=list)
     lead: list[Rouge] = field(default_factory=list)
+    matched: KeyCounts = field(default_factory=KeyCounts)
+    lead_matched: KeyCounts = field(default_factory=KeyCounts)
+    lead_cut_matched: KeyCounts = field(default_factory=KeyCounts)
+    articles: int = 0
 
     def add(self, outcome: Outcome) -> None:
         """Add one case's outcome."""
+        self.articles += 1
         self.counts += outcome.counts
+        for mine, theirs in (
+            (self.matched, outcome.matched),
+            (self.lead_matched, outcome.lead_matched),
+            (self.lead_cut_matched, outcome.lead_cut_matched),
+        ):
+            mine.gold += theirs.gold
+            mine.matched += theirs.matched
         if outcome.keys is not None and outcome.lead is not None:
             self.keys.append(outcome.keys)
             self.lead.append(outcome.lead)
@@ -111,9 +135,19 @@ def load_dev(labels: Path, articles: Path) -> list[Case]:
                 text=article["text"],
                 gold=gold_pairs(label.get("directives", [])),
                 key_sentences=list(label.get("key_sentences", [])),
+                genre=article.get("meeting_type") or "ordinary",
             )
         )
     return cases
+
+
+def load_negatives(articles: Path) -> list[Case]:
+    """Return the ordinary stories (``label: negative``): they prescribe nothing."""
+    return [
+        Case(id=row["id"], title=row.get("title", ""), text=row["text"], gold=[], key_sentences=[])
+        for row in read_jsonl(articles)
+        if row.get("label") == "negative"
+    ]
 
 
 def load_seed(gold_path: Path, text_path: Path) -> tuple[Case, str]:
@@ -160,14 +194,22 @@ def run_case(case: Case, summarize: Any) -> Outcome:
     summary = summarize(case.document) if case.document is not None else summarize(case.text, title=case.title)
     predicted = list(summary.directives)
     counts, matches = count_matches([(d.text, d.head) for d in predicted], case.gold)
-    keys = lead = None
+    keys = lead_rouge = None
     if case.key_sentences:
         reference = "".join(case.key_sentences)
         candidate = "".join(summary.key_sentences)
         keys = rouge(candidate, reference)
         lead_text, _ = extract(split_clauses(case.text), case.text, len(normalize(candidate)))
-        lead = rouge(lead_text, reference)
-    return Outcome(case, predicted, counts, matches, keys, lead)
+        lead_rouge = rouge(lead_text, reference)
+    outcome = Outcome(case, predicted, counts, matches, keys, lead_rouge)
+    if case.key_sentences:
+        budget = budget_for(case.key_sentences)
+        document = case.document if case.document is not None else case.text
+        shown = summarize(document, title=case.title, budget=budget).key_sentences
+        outcome.matched.add(shown, case.key_sentences)
+        outcome.lead_matched.add(lead(case.text, budget), case.key_sentences)
+        outcome.lead_cut_matched.add(lead(case.text, budget, cut_bylines=True), case.key_sentences)
+    return outcome
 
 
 # --------------------------------------------------------------------------- reporting
@@ -265,11 +307,43 @@ def details(outcome: Outcome) -> str:
     return "\n".join(out)
 
 
+def match_table(rows: Sequence[tuple[str, Totals]]) -> str:
+    """Return the Markdown table of key-sentence match recall for newsbot and the Leads."""
+    lines = [
+        "| set | articles | labelled | newsbot | Lead | Lead, bylines cut |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, totals in rows:
+        cells = [name, str(totals.articles), str(totals.matched.gold), _pct(totals.matched.recall)]
+        cells += [_pct(totals.lead_matched.recall), _pct(totals.lead_cut_matched.recall)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def by_genre(outcomes: Sequence[Outcome]) -> list[tuple[str, Totals]]:
+    """Return the outcomes' totals per genre, most articles first."""
+    genres: dict[str, Totals] = {}
+    for outcome in outcomes:
+        genres.setdefault(outcome.case.genre, Totals()).add(outcome)
+    return sorted(genres.items(), key=lambda item: (-item[1].articles, item[0]))
+
+
+def negatives_line(outcomes: Sequence[Outcome]) -> str:
+    """Return how many directives newsbot finds in ordinary stories, per article."""
+    found = sum(len(o.predicted) for o in outcomes)
+    with_any = sum(1 for o in outcomes if o.predicted)
+    per = found / len(outcomes) if outcomes else 0.0
+    return (
+        f"{found} directives in {len(outcomes)} ordinary stories ({per:.2f} per article; {with_any} stories with any)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the directive and key-sentence benchmark and print Markdown tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("labels", type=Path, help="labels JSONL (id, directives, key_sentences)")
     parser.add_argument("articles", type=Path, help="articles JSONL (id, title, text)")
+    parser.add_argument("--also", type=Path, action="append", default=[], help="another label set (repeat)")
     parser.add_argument("--seed-gold", type=Path, help="the seed page's gold JSON")
     parser.add_argument("--seed-text", type=Path, help="the seed page's text dump")
     parser.add_argument("--verbose", "-v", action="store_true", help="list misses and false positives")
@@ -279,11 +353,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from summarizer import summarize
 
-    dev_outcomes = [run_case(case, summarize) for case in load_dev(args.labels, args.articles)]
-    dev = Totals()
-    for outcome in dev_outcomes:
-        dev.add(outcome)
-    rows: list[tuple[str, Totals]] = [(f"dev ({len(dev_outcomes)} articles)", dev)]
+    rows: list[tuple[str, Totals]] = []
+    genre_rows: list[tuple[str, Totals]] = []
+    outcomes: list[Outcome] = []
+    for labels in [args.labels, *args.also]:
+        set_outcomes = [run_case(case, summarize) for case in load_dev(labels, args.articles)]
+        totals = Totals()
+        for outcome in set_outcomes:
+            totals.add(outcome)
+        rows.append((f"{labels.stem} ({len(set_outcomes)} articles)", totals))
+        genre_rows.extend((f"{labels.stem}: {genre}", t) for genre, t in by_genre(set_outcomes))
+        outcomes.extend(set_outcomes)
 
     seed_outcome: Outcome | None = None
     if args.seed_gold is not None:
@@ -296,13 +376,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print("### Directives (micro; match = char F1 ≥ 0.8 after NFKC, no punctuation/space)\n")
     print(directive_table(rows))
+    negatives = [run_case(case, summarize) for case in load_negatives(args.articles)]
+    print(f"\nFalse directives: {negatives_line(negatives)}.")
+    print("\n### Key sentences, match recall (budget = the labelled key sentences' length)\n")
+    print(match_table([r for r in rows if r[1].matched.gold]))
+    print("\n### Key sentences, match recall per genre\n")
+    print(match_table(genre_rows))
     print("\n### Key sentences (character ROUGE F1 ×100, mean over articles)\n")
     print(key_sentence_table(rows))
     print("\n### Per article\n")
-    print(per_article_table(dev_outcomes + ([seed_outcome] if seed_outcome else [])))
+    print(per_article_table(outcomes + ([seed_outcome] if seed_outcome else [])))
     if args.verbose:
         print("\n### Details\n")
-        for outcome in [*dev_outcomes, *([seed_outcome] if seed_outcome else [])]:
+        for outcome in [*outcomes, *([seed_outcome] if seed_outcome else [])]:
             print(details(outcome))
             print()
     return 0

@@ -4,19 +4,33 @@ Pure: text in, `Summary` out; no I/O besides loading jieba's dictionary, no cloc
 
     >>> from summarizer import summarize
     >>> summary = summarize(article_text, title="…", budget=200)
+
+`read` gives what the ranker sees of an article (the sentences as shown, their features) and
+`Weights` the linear model over them: the benchmarks learn the shipped `WEIGHTS` with both.
 """
 
-from summarizer._sentences import split_sentences
-from summarizer._summarize import VERSION, Document, summarize
+from summarizer._dateline import clean_sentence
+from summarizer._features import FEATURES
+from summarizer._rank import Weights
+from summarizer._sentences import split_paragraphs, split_sentences
+from summarizer._summarize import VERSION, Document, Reading, read, summarize
 from summarizer._summary import Directive, Facts, RankedSentence, Summary
+from summarizer._weights import WEIGHTS
 
 __all__ = [
+    "FEATURES",
     "VERSION",
+    "WEIGHTS",
     "Directive",
     "Document",
     "Facts",
     "RankedSentence",
+    "Reading",
     "Summary",
+    "Weights",
+    "clean_sentence",
+    "read",
+    "split_paragraphs",
     "split_sentences",
     "summarize",
 ]

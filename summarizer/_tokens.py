@@ -98,11 +98,12 @@ def words_by_sentence(paragraphs: Sequence[str], sentences: Sequence[Sentence]) 
     for p, group in groupby(sentences, key=lambda s: s.paragraph):
         members = list(group)
         paragraph = paragraphs[p]
-        bounds, pos = [], 0
+        bounds, ends, pos = [], [], 0
         for s in members:
             pos = paragraph.find(s.text, pos)
             bounds.append(pos)
             pos += len(s.text)
+            ends.append(pos)
         k = 0
         end = pos  # words after the last sentence (one cut off by a length limit) are no one's
         for word, start in _tokens(paragraph):
@@ -110,7 +111,9 @@ def words_by_sentence(paragraphs: Sequence[str], sentences: Sequence[Sentence]) 
                 break
             while k + 1 < len(bounds) and start >= bounds[k + 1]:
                 k += 1
-            out[members[k].index].append(word)
+            # Words between sentences (a byline cut off the one after) belong to neither.
+            if bounds[k] <= start < ends[k]:
+                out[members[k].index].append(word)
     return out
 
 
