@@ -19,18 +19,23 @@ from dataclasses import dataclass
 from summarizer._sentences import split_sentences
 from summarizer._summary import Directive
 
-__all__ = ["find_directives"]
+__all__ = ["find_directives", "prescribes"]
 
 # Verbs that introduce reported speech; all but the neutral ones make the context prescriptive.
 _FRAME_VERBS = "强调|指出|要求|号召|部署|提出|希望|表示|认为|明确|决定|确定|说|鼓励|倡议|提醒|建议|叮嘱|嘱咐|勉励"
 _PRESCRIBING = frozenset(_FRAME_VERBS.split("|")) - {"表示", "认为", "说"}
-# 要 as a modal: not 要求 / 要素 / 要点 …, and 要紧 only when it is 要紧密 / 要紧抓 ….
-_MODAL_YAO = r"要(?![求素点件闻害领务职员道地是])(?!紧(?![密抓盯扣跟]))"
+# 要 as a modal: not 要求 / 要素 / 要点 …, not 要么 / 要问 / 要想 (if one wants) / 要比 (than), and
+# 要紧 only when it is 要紧密 / 要紧抓 ….
+_MODAL_YAO = r"要(?![求素点件闻害领务职员道地是么问想比])(?!紧(?![密抓盯扣跟]))"
+# Prohibitions: 不得 / 严禁 / 一律 (not 不得不, "cannot but", nor 来不得 / 免不得).
+_BAN = r"(?<![来免怪舍巴由顾记晓认见值少])不得(?!不|了)|严禁|一律|不准"
 _MODAL = rf"(?:一定要|必须|务必|{_MODAL_YAO})"
+# 要求 + whom: 会议要求各地区各部门… is a frame even without a comma.
+_ADDRESSEE = "各|全|广大|有关|相关|党员|干部|领导"
 # 会议强调， / 李强在会上强调，… / 叮嘱一定要… — a frame may follow a lead-in clause.
 _FRAME = re.compile(
     rf"(?:^|(?<=[，,：:]))(?P<speaker>[^，,。；;：:！？!?]{{0,60}}?)(?P<verb>{_FRAME_VERBS})"
-    rf"(?:[，,：:]\s*|(?={_MODAL}))"
+    rf"(?:[，,：:]\s*|(?={_MODAL})|(?<=要求)(?={_ADDRESSEE}))"
 )
 _SPEAKER_BAD = re.compile(rf"是|{_MODAL}|^(?:坚持|加快|推动|推进|加强|确保)")
 
@@ -39,12 +44,15 @@ _NUMBERING = re.compile(
     rf"^(?:[{_NUM}]{{1,3}}是|第[{_NUM}]{{1,3}}[，,、]|[（(][{_NUM}\d]{{1,3}}[)）]、?"
     rf"|\d{{1,2}}[、.．]\s*|[{_NUM}]{{1,3}}、|首先[，,]|其次[，,]|再次[，,]|最后[，,])"
 )
-_MODAL_OPENER = re.compile(r"^(?:一定要|必须要|务必要|都要|还要|更要|要|必须|务必|应当|应该|须|决不能|不能|坚决不)")
+_MODAL_OPENER = re.compile(
+    rf"^(?:一定要|必须要|务必要|都要|还要|更要|{_MODAL_YAO}|必须|务必|应当|应该|须|决不能|不能|坚决不|{_BAN})"
+)
 _HEAD_OPENER = re.compile(r"^(?:一定要|必须要|务必要|要|必须|务必|应当|应该)")
+_BAN_OPENER = re.compile(rf"^(?:{_BAN})")
 # A modal inside a clause — not 重要 / 主要 / 需要 / 要求 / 纲要 and the like.
 _MODAL_INNER = re.compile(
-    rf"(?<![重主需只纲摘首必扼不显险紧简提想将快就])(?:一定要|都要|也要|还要|更要|必须|务必|应当|{_MODAL_YAO})"
-    r"|不能|决不能"
+    rf"(?<![重主需只纲摘首必扼不显险紧简提想将快就禁很])(?:一定要|都要|也要|还要|更要|必须|务必|应当|{_MODAL_YAO})"
+    rf"|不能|决不能|{_BAN}"
 )
 # A subject names who; these words say someone spoke or judged, so what holds them is narrative.
 _SUBJECT_BAD = re.compile(r"是|赞成|讲到|认为|表示|指出|强调|提出|希望|听取|介绍|说|了|规定|增加|修改|草案")
@@ -67,7 +75,28 @@ _REPORTED = re.compile(
 )
 # A topic that belongs to the directive after it: 对人民群众，要… / 对于…项目，政府要…
 _TOPIC = re.compile(r"^对于?")
+# A condition or topic that the prescription after it depends on: 凡…的，一律… / 对…的，要… /
+# 有关部门对…问题，要… / 如果…，要…. It stays with the directive (the bare modal clause would say something else).
+_CONDITION = re.compile(r"^(?:[^，,是]{0,12}?(?:对于?|针对)|凡是?|如果|若)|(?:的|者|时)$")
+# What a law under review, or a member's opinion on it, says is reported, not prescribed by the
+# meeting: 草案三审稿将本条修改为：“各级人民政府应当…” / 有意见提出，…还应当….
+_DELIBERATION = re.compile(
+    r"(?:^|(?<=[，,：:；;]))[^，,。；;要]{0,20}?(?:草案|修正案|审稿|有意见|有的委员|委员们|本条)[^，,。；;要]{0,20}?"
+    r"(?:规定|修改为|明确|提出|认为|建议|表示|增加|删去)"
+)
+_QUESTION = re.compile(r"[？?][”’\"」』）)]*$")
 _CLAUSE_END = re.compile(r"[，,：:]")
+
+
+# Who prescribes: a meeting, a document, an office. An article that names none of them in its title
+# or its lead, nor quotes an office with a prescribing verb, is a story, a recipe, an interview or
+# a feature, whose 要 is a speaker's own plan or advice, not a directive.
+_MEETING = "会议|全会|大会|座谈会|常委会|工作会|推进会|召开|举行|主持|考察|调研|视察"
+_DOCUMENT = "通知|决定|意见|办法|条例|规定|方案|通告|公告|纲要"
+_OFFICE = "党委|党组|政府|国务院|中央|委员会|书记|主席|总理|省长|市长|县长|区长|部长|厅长|局长|主任|负责人|部门"
+_AUTHORITY_TITLE = re.compile(f"{_MEETING}|{_DOCUMENT}|强调|指出|讲话|指示|批示|部署|人民政府|国务院")
+_AUTHORITY_LEAD = re.compile(_MEETING)
+_AUTHORITY_SPEAKER = re.compile(f"{_MEETING}|{_OFFICE}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +107,7 @@ class _Unit:
     cue: str | None
     numbered: bool
     intro: bool  # ends in a colon: it announces the items after it
+    reported: bool  # a question, or what a draft law or a member's opinion says
 
 
 def _strip_end(text: str) -> str:
@@ -122,7 +152,9 @@ def _split_items(text: str) -> list[tuple[str, bool]]:
         numbered = bool(_NUMBERING.match(stripped))
         body = _NUMBERING.sub("", stripped, count=1) if numbered else stripped
         new = numbered or _IMPERATIVE.match(body) or _opens(_CLAUSE_END.split(body, maxsplit=1)[0])
-        if items and not new and not _TOPIC.match(body):
+        # 既要…；又要…: one directive in two halves.
+        paired = bool(items) and body.startswith(("又要", "也要")) and "既要" in items[-1][0]
+        if items and (paired or (not new and not _TOPIC.match(body))):
             prev, prev_numbered = items[-1]
             # With the spaces before it, so that the item is still a piece of the sentence.
             items[-1] = (prev + piece.rstrip(), prev_numbered)
@@ -135,8 +167,11 @@ def _units(paragraph: str) -> list[_Unit]:
     """Read a paragraph into units, carrying the last frame over to the sentences after it."""
     units: list[_Unit] = []
     cue: str | None = None
+    deliberating = False
     for sentence in split_sentences(paragraph):
         frame, rest = _split_frame(sentence)
+        if frame or _DELIBERATION.search(sentence):
+            deliberating = bool(_DELIBERATION.search(sentence))
         if frame:
             cue = frame
             # …并作工作部署，表示要…: a second frame verb right after the first.
@@ -146,7 +181,8 @@ def _units(paragraph: str) -> list[_Unit]:
         numbered_sentence = bool(_NUMBERING.match(rest))
         for text, numbered in _split_items(rest):
             intro = text.rstrip().endswith(("：", ":"))
-            units.append(_Unit(_strip_end(text), cue, numbered or numbered_sentence, intro))
+            reported = deliberating or bool(_QUESTION.search(text))
+            units.append(_Unit(_strip_end(text), cue, numbered or numbered_sentence, intro, reported))
     return units
 
 
@@ -156,7 +192,7 @@ def _prescription(unit: _Unit, prescribing: bool) -> str | None:
     `prescribing` says the context already prescribes: a frame like 会议强调 or the unit before.
     """
     text = unit.text
-    if len(text) < 4 or unit.intro or _REPORTED.match(text):
+    if len(text) < 4 or unit.intro or unit.reported or _REPORTED.match(text):
         return None
     starts = [0] + [m.end() for m in _CLAUSE_END.finditer(text)]
     clauses = [text[a:b].rstrip("，,：:") for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
@@ -166,11 +202,18 @@ def _prescription(unit: _Unit, prescribing: bool) -> str | None:
         return text
     if len(clauses) > 1 and _TOPIC.match(clauses[0]) and _opens(clauses[1]):
         return text
-    # Scene-setting first (义务教育是…重中之重，要…): the directive starts at the modal clause.
-    for start, clause in zip(starts[1:], clauses[1:], strict=True):
+    # Scene-setting first (义务教育是…重中之重，要…): the directive starts at the modal clause,
+    # with the conditions and topics right before it (凡…的，一律…).
+    for k, (start, clause) in enumerate(zip(starts[1:], clauses[1:], strict=True), start=1):
         scene = prescribing or "是" in text[:start]
-        if _MODAL_OPENER.match(clause) or (scene and _subject_modal(clause)):
-            return text[start:]
+        opener = _MODAL_OPENER.match(clause)
+        if (opener and (scene or not _BAN_OPENER.match(clause))) or (scene and _subject_modal(clause)):
+            while k > 0 and _CONDITION.search(clauses[k - 1]):
+                k -= 1
+            return text[starts[k] :]
+    # 要求有关部门把…: the addressee of 要求 is the subject of what is asked.
+    if prescribing and unit.cue and unit.cue.endswith("要求") and re.match(_ADDRESSEE, text):
+        return text
     # 一是…；二是… under a prescribing frame are items of the instruction, whatever their verb.
     if unit.numbered and prescribing:
         return text
@@ -200,3 +243,18 @@ def find_directives(paragraphs: list[str]) -> list[Directive]:
             if text is not None:
                 found.append(Directive(_head(text), text, unit.cue, p))
     return found
+
+
+def prescribes(title: str, paragraphs: list[str]) -> bool:
+    """Tell whether an article speaks with authority: a meeting, a document or an office's words.
+
+    Its directives are read only then; anywhere else 要 is someone's plan or a cook's advice.
+    """
+    sentences = [s for p in paragraphs for s in split_sentences(p)]
+    if _AUTHORITY_TITLE.search(title) or (sentences and _AUTHORITY_LEAD.search(sentences[0])):
+        return True
+    for sentence in sentences:
+        cue, _ = _split_frame(sentence)
+        if cue and any(v in cue for v in _PRESCRIBING) and _AUTHORITY_SPEAKER.search(cue):
+            return True
+    return False

@@ -10,7 +10,7 @@ from typing import Protocol
 import numpy as np
 
 from summarizer._dateline import clean_sentence
-from summarizer._directives import find_directives
+from summarizer._directives import find_directives, prescribes
 from summarizer._facts import find_facts
 from summarizer._features import Context, is_meeting_report, sentence_features
 from summarizer._keywords import find_keywords
@@ -149,7 +149,8 @@ def read(text_or_article: str | Document, *, title: str | None = None) -> Readin
     words = words_by_sentence(paragraphs, shown)
     title_words = content_words(title) if title else []
     # Directives are read from the text as shown: a byline is no part of them.
-    directives = find_directives(_as_shown(paragraphs, shown))
+    as_shown = _as_shown(paragraphs, shown)
+    directives = find_directives(as_shown) if prescribes(title, as_shown) else []
     sentence_graph = graph(words)
     context = Context(title_words, _holding(directives, shown), is_meeting_report(title, texts[0] if texts else ""))
     starts = [i == 0 or s.paragraph != shown[i - 1].paragraph for i, s in enumerate(shown)]

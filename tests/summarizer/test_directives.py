@@ -127,3 +127,53 @@ def test_judgements_and_wishes_are_not_directives() -> None:
         "如果想要感受地道的市井慢生活，可以走进古镇的老茶馆。",
     ]
     assert find_directives(paragraphs) == []
+
+
+def test_yao_that_is_no_modal_prescribes_nothing() -> None:
+    # 要么 (either), 不禁要问 / 想要 (asking, wanting), 要比 (than) and questions.
+    paragraphs = [
+        "会议强调，要么是纤维被拉长，要么是被拉断。",
+        "会议指出，人们不禁要问，这条路还有多远。",
+        "会议强调，北斗星的视野要比爱迪尔好一些。",
+        "会议强调，为什么一定要等到明年再办？",
+    ]
+    assert find_directives(paragraphs) == []
+    assert find_directives(["李强强调，要加快建设。他说想要做成事，先要肯吃苦？"])[0].text == "要加快建设"
+
+
+def test_correlative_pair_is_one_directive() -> None:
+    found = find_directives(["会议强调，既要保护单体建筑；又要保护街巷街区和城镇格局。"])
+    assert [d.text for d in found] == ["既要保护单体建筑；又要保护街巷街区和城镇格局"]
+
+
+def test_the_condition_stays_with_its_directive() -> None:
+    found = find_directives(
+        [
+            "会议强调，安全生产责任重于泰山，凡发生较大事故的，一律严肃追究责任。",
+            "会议要求，有关部门对群众反映强烈的问题，要限期整改到位。",
+        ]
+    )
+    assert [d.text for d in found] == [
+        "凡发生较大事故的，一律严肃追究责任",
+        "有关部门对群众反映强烈的问题，要限期整改到位",
+    ]
+
+
+def test_a_request_to_someone_is_a_directive() -> None:
+    found = find_directives(["刘云山认真听取发言，要求有关部门把大家的意见建议吸收到工作中。"])
+    assert [d.text for d in found] == ["有关部门把大家的意见建议吸收到工作中"]
+
+
+def test_what_a_draft_law_says_is_not_a_directive_of_the_meeting() -> None:
+    paragraphs = [
+        "草案二审稿中对救助程序作了规定。有意见提出，社会救助管理部门还应当结合实际情况优化工作流程。",
+        "据此，草案三审稿中将本条修改为：“各级人民政府应当采取措施，鼓励有劳动能力的对象自助自立。”",
+        "赵乐际表示，要坚持以高质量立法保障高质量发展。",
+    ]
+    assert [d.text for d in find_directives(paragraphs)] == ["要坚持以高质量立法保障高质量发展"]
+
+
+def test_prohibitions_open_a_directive_but_not_a_report_of_one() -> None:
+    found = find_directives(["会议强调，严禁违规举债，不得新增隐性债务。"])
+    assert [d.text for d in found] == ["严禁违规举债，不得新增隐性债务"]
+    assert find_directives(["这次任务来不得半点马虎。他记得不得不早起的日子。"]) == []
