@@ -142,6 +142,12 @@ def _opens(clause: str) -> bool:
     return bool(_MODAL_OPENER.match(clause)) or _subject_modal(clause)
 
 
+def _parallel(before: str, piece: str) -> bool:
+    """Tell whether a piece after ； repeats the shape of the item before it (排比): 转变…，…；转变…."""
+    head = _MODAL_OPENER.sub("", before, count=1)
+    return len(piece) > 4 and piece[:2] == head[:2] and not _REPORTED.match(piece)
+
+
 def _split_items(text: str) -> list[tuple[str, bool]]:
     """Split ；-separated items; a piece that opens no new item stays with the one before."""
     items: list[tuple[str, bool]] = []
@@ -151,6 +157,8 @@ def _split_items(text: str) -> list[tuple[str, bool]]:
             continue
         numbered = bool(_NUMBERING.match(stripped))
         body = _NUMBERING.sub("", stripped, count=1) if numbered else stripped
+        # An item in the shape of the one before is enumerated as if numbered.
+        numbered = numbered or (bool(items) and _parallel(items[-1][0], body))
         new = numbered or _IMPERATIVE.match(body) or _opens(_CLAUSE_END.split(body, maxsplit=1)[0])
         # 既要…；又要…: one directive in two halves.
         paired = bool(items) and body.startswith(("又要", "也要")) and "既要" in items[-1][0]

@@ -146,6 +146,13 @@ def test_correlative_pair_is_one_directive() -> None:
     assert [d.text for d in found] == ["既要保护单体建筑；又要保护街巷街区和城镇格局"]
 
 
+def test_items_in_the_shape_of_the_first_are_enumerated() -> None:
+    found = find_directives(["会议强调，要转变发展方式，推动高质量发展；转变工作作风，密切联系群众；转变政府职能。"])
+    assert [d.head for d in found] == ["转变发展方式", "转变工作作风", "转变政府职能"]
+    # A clause after ； that breaks the shape stays with its item.
+    assert len(find_directives(["会议强调，要转变发展方式；这是长期任务。"])) == 1
+
+
 def test_the_condition_stays_with_its_directive() -> None:
     found = find_directives(
         [
