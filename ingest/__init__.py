@@ -1,9 +1,10 @@
-"""Turn news sources into `Article` values: discover, fetch, decode, extract, parse text dumps.
+"""Turn news sources into `Article` values: discover, fetch, decode, extract, parse text dumps, judge.
 
 >>> from ingest import parse
 >>> article = parse(open("page.html", "rb").read(), url="https://…")
 >>> async with Fetcher(FetchConfig()) as fetcher:
 ...     urls = await discover(source, fetcher)
+>>> verdict(article).is_article  # False for an index page or one of site furniture only
 """
 
 from ingest._article import Article, Author, Contact, ContactKind
@@ -15,6 +16,7 @@ from ingest._html import extract_html
 from ingest._parse import MAX_BYTES, parse
 from ingest._sources import Source, SourceKind
 from ingest._textdump import parse_text_dump
+from ingest._verdict import Verdict, verdict
 from ingest.errors import (
     BlockedAddress,
     ConnectionFailed,
@@ -24,6 +26,7 @@ from ingest.errors import (
     FetchTimeout,
     HTTPStatusError,
     IngestError,
+    NotAnArticle,
     ParseError,
     TooLargeError,
     TooManyRedirects,
@@ -46,12 +49,14 @@ __all__ = [
     "Fetcher",
     "HTTPStatusError",
     "IngestError",
+    "NotAnArticle",
     "ParseError",
     "Response",
     "Source",
     "SourceKind",
     "TooLargeError",
     "TooManyRedirects",
+    "Verdict",
     "canonical_url",
     "decode_html",
     "discover",
@@ -60,4 +65,5 @@ __all__ = [
     "parse",
     "parse_text_dump",
     "simhash",
+    "verdict",
 ]

@@ -36,7 +36,7 @@ from ingest._fields import (
     find_editor,
     find_source,
 )
-from ingest.errors import ParseError
+from ingest.errors import NotAnArticle, ParseError
 
 __all__ = ["extract_html"]
 
@@ -168,7 +168,8 @@ def extract_html(html: str, *, url: str | None = None, tz: tzinfo = SHANGHAI) ->
     """Return the article in a news page's HTML.
 
     Raises:
-        ParseError: the page has no markup or no article text.
+        ParseError: the page has no markup.
+        NotAnArticle: it has no article text.
     """
     root = _parse(html)
     page = _read_head(root)
@@ -178,11 +179,11 @@ def extract_html(html: str, *, url: str | None = None, tz: tzinfo = SHANGHAI) ->
     headline = _find_headline(blocks, page)
     container = _best_container(blocks, headline)
     if container is None:
-        raise ParseError("no article text in the page")
+        raise NotAnArticle("no article text in the page")
     title = _title(headline, page)
     body = _body_blocks(blocks, container, title)
     if not body.paragraphs:
-        raise ParseError("no article text in the page")
+        raise NotAnArticle("no article text in the page")
     first, last = body.paragraphs[0].index, body.paragraphs[-1].index
 
     # Bylines, 来源 and dates sit between the headline and the first paragraph (a few blocks

@@ -33,7 +33,8 @@ def parse(data: bytes | str, *, url: str | None = None, encoding: str | None = N
     Raises:
         TooLargeError: over `MAX_BYTES`.
         DecodeError: bytes in no encoding we can tell.
-        ParseError: no title or no body.
+        ParseError: no markup, empty or binary input.
+        NotAnArticle: no article body (an index, a menu, site furniture).
     """
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if len(raw) > MAX_BYTES:

@@ -19,7 +19,7 @@ from ingest._fields import (
     find_source,
     is_contact_line,
 )
-from ingest.errors import ParseError
+from ingest.errors import NotAnArticle
 
 __all__ = ["parse_text_dump"]
 
@@ -54,7 +54,7 @@ def parse_text_dump(text: str, *, url: str | None = None, tz: tzinfo = SHANGHAI)
     """Return the article a text dump holds.
 
     Raises:
-        ParseError: the text holds no body.
+        NotAnArticle: the text holds no body.
     """
     lines = [_strip(line) for line in text.splitlines()]
     meta = next((i for i, line in enumerate(lines) if _META.match(line)), None)
@@ -79,7 +79,7 @@ def parse_text_dump(text: str, *, url: str | None = None, tz: tzinfo = SHANGHAI)
         if line and not is_contact_line(line):
             body.append(line)
     if not body:
-        raise ParseError("no article body found after the title")
+        raise NotAnArticle("no article body found after the title")
 
     outside = "\n".join(lines[: max(first, 0)] + lines[end:])
     return Article(

@@ -3,6 +3,7 @@
 IngestError
 ├── DecodeError           bytes that are not text in any encoding we can tell
 ├── ParseError            text that holds no article (no title, no body)
+│   └── NotAnArticle      a page read well that is an index, a menu or site furniture
 ├── TooLargeError         input over the size we accept
 ├── DiscoverError         a source that is not a feed, an HTML page or a folder
 └── FetchError            the URL could not be fetched (each carries its ``url``)
@@ -29,6 +30,7 @@ __all__ = [
     "FetchTimeout",
     "HTTPStatusError",
     "IngestError",
+    "NotAnArticle",
     "ParseError",
     "TooLargeError",
     "TooManyRedirects",
@@ -45,6 +47,10 @@ class DecodeError(IngestError, ValueError):
 
 class ParseError(IngestError, ValueError):
     """The text holds no article."""
+
+
+class NotAnArticle(ParseError):
+    """The page reads well but is no article: an index, a menu, only site furniture."""
 
 
 class TooLargeError(IngestError, ValueError):

@@ -24,7 +24,17 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.jobs import FAILED, ingest_targets
-from ingest import Article, DecodeError, FetchConfig, Fetcher, IngestError, ParseError, TooLargeError, parse
+from ingest import (
+    Article,
+    DecodeError,
+    FetchConfig,
+    Fetcher,
+    IngestError,
+    NotAnArticle,
+    ParseError,
+    TooLargeError,
+    parse,
+)
 from storage import latest_articles, make_sessionmaker
 from summarizer import summarize
 from tests.pageserver import PageServer
@@ -97,14 +107,14 @@ CASES = [
     Case(
         "4-million-character text node",
         lambda: page("<p>" + "会议强调，要加强安全生产工作。" * 270_000),
-        ParseError,
+        NotAnArticle,
         10,
         300,
     ),
     Case(
         "all <script>",
         lambda: page("<script>var a = '会议强调，要加强安全生产工作。';</script>" * 20_000),
-        ParseError,
+        NotAnArticle,
         10,
         300,
     ),
