@@ -103,7 +103,7 @@ def render_article(console: Console, article: Article) -> None:
     console.print(Panel(Group(*parts), expand=False))
 
 
-_OUTCOMES = ("new", "updated", "duplicate", "unchanged", "failed")
+_OUTCOMES = ("new", "updated", "duplicate", "unchanged", "not_article", "failed")
 
 
 class IngestProgress:
@@ -137,7 +137,7 @@ class IngestProgress:
 
 
 def render_tallies(console: Console, tallies: Mapping[str, IngestTally]) -> None:
-    """Print new/updated/duplicate/unchanged/failed per source, then the errors."""
+    """Print new/updated/duplicate/unchanged/not_article/failed per source, then the errors."""
     table = Table(title="ingest", title_justify="left")
     table.add_column("source")
     for outcome in _OUTCOMES:

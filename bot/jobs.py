@@ -1,7 +1,9 @@
-"""Ingestion: discover → fetch → parse → summarise → store, one source at a time.
+"""Ingestion: discover → fetch → parse → judge → summarise → store, one source at a time.
 
 Articles are summarised here, at ingest time, so no user request ever waits for the summariser.
 Each article is stored in its own transaction: one bad page costs that page, not the run.
+A page that is no article (an index, a menu, site furniture: `ingest.verdict`) is counted as
+`not_article` and goes no further: neither summarised nor stored, so no digest can hold it.
 Several articles of a run are in flight at once (`in_flight`): while one is summarised (in a
 worker process, see `bot.analysis`) others are fetched, parsed and stored. The Fetcher's per-host
 limit and delay keep that polite.
@@ -25,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.analysis import Analyzer
 from bot.digests import enqueue_channel_posts
-from ingest import Article, Fetcher, IngestError, Source, SourceKind, discover
+from ingest import Article, Fetcher, IngestError, NotAnArticle, Source, SourceKind, discover, verdict
 from ingest._read import fetch_article, is_file_url
 from storage import (
     DatabaseUnavailable,
@@ -45,6 +47,7 @@ from summarizer import VERSION, summarize
 
 __all__ = [
     "FAILED",
+    "NOT_ARTICLE",
     "IngestTally",
     "backoff_interval",
     "ingest_page",
@@ -57,6 +60,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 FAILED = "failed"
+NOT_ARTICLE = "not_article"  # read well, but an index, a menu or site furniture: not stored
 # Reposts with a credit or editor line added land within 6 of 64 SimHash bits.
 NEAR_DUPLICATE_BITS = 6
 # After this many failed runs in a row a source is tried less often (and `newsbot sources` says so).
@@ -78,7 +82,7 @@ class _Outcome:
 
 @dataclass(slots=True)
 class IngestTally:
-    """What one run did: a count per outcome (new, updated, duplicate, unchanged, failed)."""
+    """What one run did: a count per outcome (new, updated, duplicate, unchanged, not_article, failed)."""
 
     counts: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
@@ -177,6 +181,9 @@ async def _ingest_one(url: str, run: _Run) -> _Outcome:
                 await save_fetch_state(
                     session=session, url=url, etag=None, last_modified=None, status=status, error=str(exc)
                 )
+        if isinstance(exc, NotAnArticle):  # read well, no article text in it: counted, not a failure
+            logger.info("%s: %s", url, exc)
+            return _Outcome(NOT_ARTICLE, cause=exc)
         return _Outcome(FAILED, str(exc), cause=exc)
     article = fetched.article
     if article is not None and fetched.url != url:  # redirected: the text is stored under the final URL
@@ -184,6 +191,18 @@ async def _ingest_one(url: str, run: _Run) -> _Outcome:
             stored_hash = await stored_content_hash(session=session, url=fetched.url)
     if article is not None and stored_hash == article.content_hash:
         article = None
+    if article is not None and not (said := verdict(article)).is_article:
+        # Judged before summarising, so an index costs no summary. What was stored under the URL
+        # before stays as it was. No validators are kept: the page is read and judged afresh next
+        # run, as a placeholder (调查问题加载中) may fill in.
+        refused = NotAnArticle(f"not an article: {said.reason}")
+        logger.info("%s: %s", url, refused)
+        if remote:
+            async with run.turn, sessions.begin() as session:
+                await save_fetch_state(
+                    session=session, url=url, etag=None, last_modified=None, status=fetched.status, error=str(refused)
+                )
+        return _Outcome(NOT_ARTICLE, cause=refused)
     analysis = None
     if article is not None:
         # Summarising is most of an article's cost: only for new or changed text, and before the

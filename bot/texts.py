@@ -169,8 +169,10 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         "pending {pending}\n{per_source}",
     },
     "ingest_done": {
-        ZH: "抓取完成：新增 {new}，更新 {updated}，重复 {duplicate}，未变 {unchanged}，失败 {failed}",
-        EN: "Ingest done: new {new}, updated {updated}, duplicate {duplicate}, unchanged {unchanged}, failed {failed}",
+        ZH: "抓取完成：新增 {new}，更新 {updated}，重复 {duplicate}，未变 {unchanged}，非文章 {not_article}，"
+        "失败 {failed}",
+        EN: "Ingest done: new {new}, updated {updated}, duplicate {duplicate}, unchanged {unchanged}, "
+        "not articles {not_article}, failed {failed}",
     },
     "no_source": {ZH: "没有名为“{name}”的来源。", EN: "There is no source called “{name}”."},
     "no_reports": {ZH: "还没有举报。", EN: "No reports yet."},

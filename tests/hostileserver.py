@@ -44,7 +44,12 @@ __all__ = [
 ]
 
 TLS_CERT = Path(__file__).parent / "data" / "tls" / "news.example.pem"
-PAGE = ("<html><head><title>测试</title></head><body><h1>测试</h1><p>" + "正文。" * 50 + "</p></body></html>").encode()
+# Sentences long enough to be news (正文。 alone is not: see ingest.verdict).
+PAGE = (
+    "<html><head><title>测试</title></head><body><h1>测试</h1><p>"
+    + "本地新闻网的测试正文。" * 20
+    + "</p></body></html>"
+).encode()
 _MIB = 1024 * 1024
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

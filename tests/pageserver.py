@@ -7,7 +7,8 @@
 In pytest, ask for the `page_server` fixture (one server per test, so counters start at zero).
 The server listens on 127.0.0.1 on a free port and serves the files in tests/data/site/:
 
-    /pages/{name}              the saved pages in `PAGES`, UTF-8 and GBK, with and without a charset
+    /pages/{name}              the saved pages in `PAGES`, UTF-8 and GBK, with and without a charset,
+                               and pages that are no article (a journal's issue list, site furniture)
     /list.html                 a list page linking those pages (duplicates, tracking params, furniture)
     /feed.rss, /feed.atom      feeds whose entries link those pages on this server
     /cached                    ETag and Last-Modified; 304 when the request's validator matches
@@ -41,6 +42,7 @@ from aiohttp import web
 __all__ = ["ETAG", "LAST_MODIFIED", "PAGES", "SAMPLES", "SITE", "Hit", "PageServer", "page_server", "serve_site"]
 
 SITE = Path(__file__).parent / "data" / "site"
+NOT_ARTICLES = Path(__file__).parent / "data" / "verdict"
 SAMPLES = Path(__file__).parents[1] / "ingest" / "samples"
 
 # Served name → (saved file, Content-Type header).
@@ -53,6 +55,9 @@ PAGES = {
     # No label anywhere: detection.
     "county-gbk.html": (SITE / "county-gbk-2024-06-12.html", "text/html"),
     "county-gbk-charset.html": (SITE / "county-gbk-2024-06-12.html", "text/html; charset=gbk"),
+    # No article: titles that are links only, and a page of nothing but its footer.
+    "journal-issue.html": (NOT_ARTICLES / "journal-issue.html", "text/html; charset=utf-8"),
+    "icp-only.html": (NOT_ARTICLES / "icp-only.html", "text/html; charset=utf-8"),
 }
 ETAG = '"v1"'
 LAST_MODIFIED = "Wed, 12 Jun 2024 01:30:00 GMT"

@@ -236,7 +236,7 @@ async def ingest_now(update: Update, context: Context) -> None:
         tally = await services.ingest(source)
         for outcome, n in tally.counts.items():
             totals[str(outcome)] = totals.get(str(outcome), 0) + n
-    keys = ("new", "updated", "duplicate", "unchanged", "failed")
+    keys = ("new", "updated", "duplicate", "unchanged", "not_article", "failed")
     await _reply(update, t(lang(update), "ingest_done", **{k: totals.get(k, 0) for k in keys}))
 
 

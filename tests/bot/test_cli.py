@@ -152,6 +152,19 @@ def test_ingest_files_and_unknown_source(tmp_path: Path, monkeypatch: pytest.Mon
     assert "no source named 'nope'" in unknown.output
 
 
+def test_ingest_counts_pages_that_are_no_article(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'n.db'}")
+    pages = Path(__file__).parents[1] / "data" / "verdict"
+    result = runner.invoke(app, ["ingest", str(pages / "local-story.html"), str(pages / "journal-issue.html")])
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "source" in line)
+    row = next(line for line in result.output.splitlines() if "命令行" in line)
+    assert [cell.strip() for cell in header.split("┃")[1:-1]][-2:] == ["not_article", "failed"]
+    assert [cell.strip() for cell in row.split("│")[1:-1]][1:] == ["1", "0", "0", "0", "1", "0"]
+    listed = runner.invoke(app, ["articles", "--json"])
+    assert [json.loads(line)["title"] for line in listed.stdout.splitlines()] == ["城关镇为独居老人安装烟感报警器"]
+
+
 def test_db_upgrade_and_resummarize(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'n.db'}")
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0

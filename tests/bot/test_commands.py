@@ -199,7 +199,7 @@ async def test_stats_reports_and_ingest_for_admins(bot_env: BotEnv) -> None:
     reports = await bot_env.ask("/reports", user=ADMIN)
     assert "#1" in (reports.text or "") and "测试举报" in (reports.text or "")
     ingest = await bot_env.ask("/ingest 示例", user=ADMIN, timeout=20)
-    assert "抓取完成" in (ingest.text or "") and "未变 5" in (ingest.text or "")
+    assert "抓取完成" in (ingest.text or "") and "未变 5" in (ingest.text or "") and "非文章 0" in (ingest.text or "")
     assert "没有名为" in ((await bot_env.ask("/ingest 不存在", user=ADMIN)).text or "")
 
 

@@ -301,7 +301,8 @@ async def test_a_long_paragraph_of_markup_splits_into_clean_pages(
     """/full cuts a paragraph longer than a message between escaped characters, never inside one."""
     paragraph = "甲<乙&丙>" * 800
     page = tmp_path / "markup.txt"
-    page.write_text(f"实体测试\n来源：测试\n{paragraph}\n", encoding="utf-8")
+    # A sentence before it: a page of nothing but that paragraph is no article, and is not stored.
+    page.write_text(f"实体测试\n来源：测试\n下面这一段用来检查长段落的分页。\n{paragraph}\n", encoding="utf-8")
     async with open_services(env.settings) as services:
         tally = await ingest_targets([str(page)], fetcher=services.fetcher, sessions=services.sessions)
         assert tally.counts["new"] == 1

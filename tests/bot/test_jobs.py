@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,11 +13,22 @@ import pytest_asyncio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.analysis import Analyzer
-from bot.jobs import FAILED, backoff_interval, ingest_source, ingest_targets, ingest_urls, resummarize_all
-from ingest import Contact, FetchConfig, Fetcher, Source, SourceKind
+from bot.analysis import Analysis, Analyzer
+from bot.jobs import (
+    FAILED,
+    NOT_ARTICLE,
+    backoff_interval,
+    ingest_page,
+    ingest_source,
+    ingest_targets,
+    ingest_urls,
+    resummarize_all,
+)
+from ingest import Article, Contact, FetchConfig, Fetcher, NotAnArticle, Source, SourceKind
 from storage import (
     ArticleRecord,
+    SubscriberKind,
+    articles_for_digest,
     ensure_source,
     get_fetch_state,
     index_text,
@@ -26,8 +37,10 @@ from storage import (
     make_sessionmaker,
     save_summary,
     search_articles,
+    subscribe,
 )
 from summarizer import VERSION, summarize
+from tests.conftest import DATA
 from tests.pageserver import SAMPLES, PageServer
 
 FAST = FetchConfig(connect_timeout=1, read_timeout=2, total_timeout=5, retries=0, delay=0, trust_env=False)
@@ -256,3 +269,96 @@ async def test_on_sqlite_every_run_on_one_database_shares_one_write_turn(
         await other.dispose()
     else:
         assert all(not isinstance(run.turn, asyncio.Lock) for run in runs)
+
+
+class RecordingAnalyzer(Analyzer):
+    """Summarise in a thread, as by default, and remember the URL of every article summarised."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+        self.seen: list[str | None] = []
+
+    async def __call__(self, article: Article) -> Analysis:
+        self.seen.append(article.url)
+        return await super().__call__(article)
+
+
+@pytest.mark.asyncio
+async def test_an_index_page_is_counted_but_never_summarised_stored_or_digested(
+    page_server: PageServer, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    article, index = page_server.url("/pages/yunnan-daily.html"), page_server.url("/pages/journal-issue.html")
+    source = Source(name="学刊", kind=SourceKind.PAGE, url=article)
+    async with sessions.begin() as session:
+        source_id = await ensure_source(session=session, name=source.name, kind="page", url=article)
+        subscriber = await subscribe(
+            session=session,
+            chat_id=1,
+            user_id=1,
+            kind=SubscriberKind.PRIVATE,
+            language="zh",
+            now=datetime(2020, 1, 1, tzinfo=UTC),
+        )
+    analyzer = RecordingAnalyzer()
+    seen: dict[str, str] = {}
+    tally = await ingest_urls(
+        [article, index],
+        source,
+        source_id,
+        fetcher=fetcher,
+        sessions=sessions,
+        analyzer=analyzer,
+        progress=lambda url, outcome: seen.update({url: outcome}),
+    )
+    assert (tally.counts["new"], tally.counts[NOT_ARTICLE], tally.total) == (1, 1, 2)
+    assert tally.errors == []  # no article is no error of the run
+    assert seen == {article: "new", index: NOT_ARTICLE}
+    assert analyzer.seen == [article]
+    async with sessions() as session:
+        stored = await latest_articles(session=session, limit=10)
+        digest = await articles_for_digest(
+            session=session, subscriber=subscriber, since=datetime(2020, 1, 1, tzinfo=UTC), until=datetime.now(UTC)
+        )
+        state = await get_fetch_state(session=session, url=index)
+    assert [row.url for row in stored] == [article]
+    assert [row.url for row in digest] == [article]
+    assert state is not None
+    assert state.etag is None and state.last_error == "no article text in the page"
+
+
+@pytest.mark.asyncio
+async def test_a_page_of_furniture_is_refused_and_read_afresh_next_time(
+    page_server: PageServer, fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    url = page_server.url("/pages/icp-only.html")
+    source = Source(name="清河县人民政府", kind=SourceKind.PAGE, url=url)
+    # A user asks for it: the answer is that it holds no article (why_parse), not a stored one.
+    cause, article_id = await ingest_page(url, source, fetcher=fetcher, sessions=sessions)
+    assert isinstance(cause, NotAnArticle)
+    assert article_id is None
+    assert str(cause).startswith("not an article: only site furniture: 建议以IE8.0以上版本浏览器")
+    again = await ingest_source(source, fetcher=fetcher, sessions=sessions)
+    assert again.counts[NOT_ARTICLE] == 1  # judged again, not "unchanged"
+    assert page_server.hits["/pages/icp-only.html"] == 2
+    async with sessions() as session:
+        assert await latest_articles(session=session) == []
+        state = await get_fetch_state(session=session, url=url)
+    assert state is not None
+    assert (state.last_status, state.etag) == (200, None)
+
+
+@pytest.mark.asyncio
+async def test_a_stored_article_whose_page_is_now_no_article_is_left_alone(
+    fetcher: Fetcher, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    page = tmp_path / "story.html"
+    page.write_bytes((DATA / "verdict" / "local-story.html").read_bytes())
+    source = Source(name="清河新闻网", kind=SourceKind.DIR, url=str(tmp_path))
+    assert (await ingest_source(source, fetcher=fetcher, sessions=sessions)).counts["new"] == 1
+    page.write_bytes((DATA / "verdict" / "icp-only.html").read_bytes())  # the site replaced the story
+    tally = await ingest_source(source, fetcher=fetcher, sessions=sessions)
+    assert (tally.counts[NOT_ARTICLE], tally.counts["updated"]) == (1, 0)
+    async with sessions() as session:
+        (row,) = await latest_articles(session=session)
+    assert row.title == "城关镇为独居老人安装烟感报警器"
+    assert len(row.paragraphs) == 3

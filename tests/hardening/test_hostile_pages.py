@@ -1,6 +1,6 @@
 """Hostile pages: each is parsed and summarised in bounded time and memory, and gives an
 `Article` or a documented error; an ingest run with hostile pages among good ones stores the good
-ones, fails the hostile ones and goes on.
+ones, fails the hostile ones (counting those with no article text as not articles) and goes on.
 
 The pages are generated here, never stored. Time is wall time; memory is the peak resident
 memory above what the process held before the page (Linux: VmHWM, reset through
@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.jobs import FAILED, ingest_targets
+from bot.jobs import FAILED, NOT_ARTICLE, ingest_targets
 from ingest import (
     Article,
     DecodeError,
@@ -258,15 +258,17 @@ async def test_ingest_run_stores_the_good_pages_and_fails_the_hostile_ones(
         str(tmp_path / "script.html"),
     ]
     good = {targets[0], targets[3], targets[8]}
+    empty = {targets[4], targets[9]}  # they read well and hold no article text
     sessions = make_sessionmaker(engine)
     outcomes: dict[str, str] = {}
     async with Fetcher(FAST, allow_private=[page_server.base]) as fetcher:
         tally = await ingest_targets(
             targets, fetcher=fetcher, sessions=sessions, progress=lambda url, outcome: outcomes.setdefault(url, outcome)
         )
-    assert outcomes == {as_url(t): "new" if t in good else FAILED for t in targets}, tally.errors
-    assert (tally.counts["new"], tally.counts[FAILED]) == (3, 7)
-    assert len(tally.errors) == 7
+    expected = {as_url(t): "new" if t in good else NOT_ARTICLE if t in empty else FAILED for t in targets}
+    assert outcomes == expected, tally.errors
+    assert (tally.counts["new"], tally.counts[NOT_ARTICLE], tally.counts[FAILED]) == (3, 2, 5)
+    assert len(tally.errors) == 5
     assert any("huge.html is 50.0 MB" in error for error in tally.errors)
     async with sessions() as session:
         stored = await latest_articles(session=session, limit=20)
