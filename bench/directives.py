@@ -1,7 +1,7 @@
 """Benchmark newsbot's directive extraction and key sentences against hand labels.
 
     .venv/bin/python bench/directives.py LABELS.jsonl ARTICLES.jsonl \\
-        [--seed-gold GOLD.json --seed-text TEXT] [--verbose]
+        [--seed-gold GOLD.json --seed-text TEXT] [--verbose] [--segmenter jieba]
 
 Each labels row (``id``, ``directives`` [{text, head}], ``key_sentences``) is joined by ``id``
 to an article (``title``, ``text`` with paragraphs separated by newlines), which is run
@@ -24,6 +24,7 @@ The seed page is parsed with ``ingest.parse`` and summarised as an article; if `
 cannot do it, the lines between the one starting with 来源 and the one starting with 编辑
 are taken as paragraphs. ``--verbose`` lists, per article, the gold directives that were
 missed (with the nearest prediction), the false positives and the head disagreements.
+``--segmenter jieba`` cuts the words with jieba instead of rjieba.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ if str(ROOT) not in sys.path:
 from bench._keys import KeyCounts, budget_for, lead  # noqa: E402
 from bench._match import Match, MatchCounts, char_f1, count_matches, same_head  # noqa: E402
 from bench._rouge import Rouge, extract, normalize, rouge, split_clauses  # noqa: E402
+from summarizer import SEGMENTERS, segmented_by, summarize  # noqa: E402
 
 warnings.filterwarnings("ignore", category=UserWarning, module=r"jieba")
 warnings.filterwarnings("ignore", message=r"pkg_resources is deprecated")
@@ -347,12 +349,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed-gold", type=Path, help="the seed page's gold JSON")
     parser.add_argument("--seed-text", type=Path, help="the seed page's text dump")
     parser.add_argument("--verbose", "-v", action="store_true", help="list misses and false positives")
+    parser.add_argument("--segmenter", choices=SEGMENTERS, default=SEGMENTERS[0], help="the words' segmenter")
     args = parser.parse_args(argv)
     if (args.seed_gold is None) != (args.seed_text is None):
         parser.error("--seed-gold and --seed-text go together")
+    with segmented_by(args.segmenter):
+        return run(args)
 
-    from summarizer import summarize
 
+def run(args: argparse.Namespace) -> int:
+    """Summarise every labelled article and print the tables."""
     rows: list[tuple[str, Totals]] = []
     genre_rows: list[tuple[str, Totals]] = []
     outcomes: list[Outcome] = []

@@ -10,9 +10,12 @@ counted). This is the protocol of the peer table in the corpus README, which thi
 reproduces on ``nlpcc2017-dev.jsonl``.
 
 Systems: newsbot (``summarizer.summarize``, skipped with a note if it cannot be imported),
-Lead, textrank4zh, SnowNLP, sumy LexRank and TextRank (jieba words, sumy's Chinese stop
-words), and a greedy Oracle; plus the time of a bare ``jieba.lcut`` pass, the floor for any
-jieba-based summariser. Every system is warmed up on one article before it is timed.
+also with jieba as its segmenter instead of rjieba (``segmented_by("jieba")``), Lead,
+textrank4zh, SnowNLP, sumy LexRank and TextRank (jieba words, sumy's Chinese stop words), and a
+greedy Oracle; plus the time of a bare ``jieba.lcut`` pass, the floor for any jieba-based
+summariser, and of a bare ``rjieba.cut`` pass. Token agreement: the share of jieba's words
+(as character spans) that rjieba cuts too, with HMM as the bare passes cut and without it as
+newsbot cuts. Every system is warmed up on one article before it is timed.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ Ranker = Callable[[str, int], list[str]]
 """(article text, budget in characters) -> the article's sentences, best first."""
 
 REFERENCE_FIELDS = ("summary", "reference", "abstract")
+NEWSBOT = "newsbot"
+NEWSBOT_JIEBA = "newsbot, jieba segmenter"
 
 
 @dataclass(slots=True)
@@ -114,14 +119,19 @@ def load_rows(path: Path, limit: int | None) -> list[Row]:
 # --------------------------------------------------------------------------- systems
 
 
-def newsbot_system() -> System:
-    """newsbot's ranking: ``summarize(text, budget=len(reference)).ranking``, best first."""
-    from summarizer import summarize
+def newsbot_systems() -> list[System]:
+    """newsbot's ranking: ``summarize(text, budget=len(reference)).ranking``, best first, as it ships
+    (rjieba) and with jieba segmenting."""
+    from summarizer import segmented_by, summarize
 
     def rank(text: str, budget: int) -> list[str]:
         return [r.text for r in summarize(text, title=None, budget=budget).ranking]
 
-    return System("newsbot", rank)
+    def rank_jieba(text: str, budget: int) -> list[str]:
+        with segmented_by("jieba"):
+            return rank(text, budget)
+
+    return [System(NEWSBOT, rank), System(NEWSBOT_JIEBA, rank_jieba)]
 
 
 def lead_system() -> System:
@@ -241,7 +251,7 @@ def _objective(candidate: str, reference: str, clipped: bool) -> float:
 def load_systems(own_split: bool) -> tuple[list[System], list[str]]:
     """Return the systems that can be imported, and a note for each one that cannot."""
     factories: list[tuple[str, Callable[[], list[System]]]] = [
-        ("newsbot", lambda: [newsbot_system()]),
+        ("newsbot", newsbot_systems),
         ("Lead", lambda: [lead_system()]),
         ("textrank4zh", lambda: [textrank4zh_system()]),
         ("SnowNLP", lambda: [snownlp_system()]),
@@ -260,13 +270,61 @@ def load_systems(own_split: bool) -> tuple[list[System], list[str]]:
 # --------------------------------------------------------------------------- running
 
 
-def jieba_lcut() -> Callable[[str], object]:
+Cut = Callable[..., list[str]]
+"""A segmenter's cut: text (and its HMM flag) -> words."""
+
+
+def jieba_lcut() -> Cut:
     """Return ``jieba.lcut`` with the dictionary already loaded."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
     return jieba.lcut
+
+
+def rjieba_cut() -> Cut:
+    """Return ``rjieba.cut``; its dictionary is built when it is imported."""
+    import rjieba
+
+    return rjieba.cut
+
+
+@dataclass(slots=True)
+class Agreement:
+    """How many of jieba's words, as character spans, rjieba cuts too."""
+
+    same: int = 0
+    words: int = 0
+
+    def add(self, jieba_words: list[str], rjieba_words: list[str]) -> None:
+        """Count one text's words."""
+        self.same += len(_spans(jieba_words) & _spans(rjieba_words))
+        self.words += len(jieba_words)
+
+    def percent(self) -> str:
+        """Return the share agreeing, in per cent."""
+        return f"{100 * self.same / max(self.words, 1):.2f} %"
+
+
+def _spans(words: list[str]) -> set[tuple[int, int]]:
+    spans, at = set(), 0
+    for word in words:
+        spans.add((at, at + len(word)))
+        at += len(word)
+    return spans
+
+
+@dataclass(slots=True)
+class Run:
+    """One corpus's results: the systems, the Oracle, the bare segmenter passes, their agreement."""
+
+    tallies: dict[str, Tally]
+    oracle: Tally = field(default_factory=Tally)
+    jieba: Tally = field(default_factory=Tally)
+    rjieba: Tally = field(default_factory=Tally)
+    hmm: Agreement = field(default_factory=Agreement)  # as the bare passes cut
+    no_hmm: Agreement = field(default_factory=Agreement)  # as newsbot cuts
 
 
 def warm_up(systems: Sequence[System], row: Row) -> None:
@@ -283,15 +341,14 @@ def timed(function: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
-def evaluate(rows: Sequence[Row], systems: Sequence[System], *, clipped: bool) -> tuple[dict[str, Tally], Tally, Tally]:
-    """Score every system on every row; return their tallies, the Oracle's and jieba's."""
-    lcut = jieba_lcut()
-    tallies = {system.name: Tally() for system in systems}
-    oracle, floor = Tally(), Tally()
+def evaluate(rows: Sequence[Row], systems: Sequence[System], *, clipped: bool) -> Run:
+    """Score every system on every row; time the bare segmenter passes and compare their words."""
+    lcut, rcut = jieba_lcut(), rjieba_cut()
+    run = Run({system.name: Tally() for system in systems})
     for row in rows:
         budget = len(normalize(row.reference))
         for system in systems:
-            tally = tallies[system.name]
+            tally = run.tallies[system.name]
             try:
                 ranking, seconds = timed(lambda s=system, r=row: s.rank(r.text, len(r.reference)))
             except Exception as error:  # count it, score it zero, go on
@@ -304,16 +361,30 @@ def evaluate(rows: Sequence[Row], systems: Sequence[System], *, clipped: bool) -
             tally.seconds += seconds
             tally.unordered += not ordered
             tally.add(rouge(summary, row.reference, clipped=clipped))
-        oracle.add(
+        run.oracle.add(
             rouge(oracle_extract(row.text, row.reference, budget, clipped=clipped), row.reference, clipped=clipped)
         )
-        _, seconds = timed(lambda r=row: lcut(r.text))
-        floor.seconds += seconds
-        floor.articles += 1
-    return tallies, oracle, floor
+        cuts = []
+        for floor, cut in ((run.jieba, lcut), (run.rjieba, rcut)):
+            words, seconds = timed(lambda c=cut, r=row: c(r.text))
+            cuts.append(words)
+            floor.seconds += seconds
+            floor.articles += 1
+        run.hmm.add(*cuts)
+        run.no_hmm.add(lcut(row.text, HMM=False), rcut(row.text, hmm=False))
+    return run
 
 
-def report(name: str, n: int, tallies: dict[str, Tally], oracle: Tally, floor: Tally) -> str:
+def _ratios(name: str, seconds: float, run: Run) -> str:
+    """Return how a system's time compares with bare jieba's and textrank4zh's."""
+    text = f"{name} {seconds / run.jieba.seconds:.2f}× bare jieba.lcut"
+    peer = run.tallies.get("textrank4zh")
+    if name in run.tallies and peer is not None and peer.seconds and seconds:
+        text += f", {peer.seconds / seconds:.0f}× faster than textrank4zh"
+    return text
+
+
+def report(name: str, n: int, run: Run) -> str:
     """Return the Markdown table of one corpus and its notes."""
     lines = [
         f"### {name} ({n} articles)",
@@ -321,18 +392,21 @@ def report(name: str, n: int, tallies: dict[str, Tally], oracle: Tally, floor: T
         "| system | R-1 | R-2 | R-L | ms/article |",
         "|---|---|---|---|---|",
     ]
-    for system, tally in tallies.items():
+    for system, tally in run.tallies.items():
         lines.append("| " + " | ".join([system, *tally.cells()]) + " |")
-    lines.append("| " + " | ".join(["Oracle (greedy R-1+R-2)", *oracle.cells(timed=False)]) + " |")
-    lines.append("| " + " | ".join(["bare jieba.lcut", *floor.cells(scored=False)]) + " |")
+    lines.append("| " + " | ".join(["Oracle (greedy R-1+R-2)", *run.oracle.cells(timed=False)]) + " |")
+    lines.append("| " + " | ".join(["bare jieba.lcut", *run.jieba.cells(scored=False)]) + " |")
+    lines.append("| " + " | ".join(["bare rjieba.cut", *run.rjieba.cells(scored=False)]) + " |")
     lines.append("")
-    newsbot = tallies.get("newsbot")
-    if newsbot is not None and newsbot.seconds:
-        ratios = [f"newsbot time = {newsbot.seconds / floor.seconds:.1f}× bare jieba"]
-        if "textrank4zh" in tallies and tallies["textrank4zh"].seconds:
-            ratios.insert(0, f"{newsbot.seconds / tallies['textrank4zh'].seconds:.2f}× textrank4zh")
-        lines.append("Time ratio: " + ", ".join(ratios) + ".")
-    for system, tally in tallies.items():
+    if run.jieba.seconds:
+        ratios = [_ratios(s, run.tallies[s].seconds, run) for s in (NEWSBOT, NEWSBOT_JIEBA) if s in run.tallies]
+        ratios.append(_ratios("bare rjieba.cut", run.rjieba.seconds, run))
+        lines.append("Time: " + "; ".join(ratios) + ".")
+    lines.append(
+        f"Token agreement, rjieba with jieba: {run.hmm.percent()} with HMM (the bare passes), "
+        f"{run.no_hmm.percent()} without (as newsbot cuts)."
+    )
+    for system, tally in run.tallies.items():
         if tally.unordered:
             lines.append(
                 f"Note: {system}: {tally.unordered} extract(s) kept in rank order "
@@ -379,9 +453,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     jieba_lcut()
     warm_up(systems, first)
     for path, rows in corpora:
-        tallies, oracle, floor = evaluate(rows, systems, clipped=args.clipped)
+        run = evaluate(rows, systems, clipped=args.clipped)
         print()
-        print(report(path.name, len(rows), tallies, oracle, floor))
+        print(report(path.name, len(rows), run))
     return 0
 
 

@@ -1,9 +1,9 @@
 """What storing an article costs in CPU: its summary, its search words and its SimHash, off the event loop.
 
-jieba and the summariser are pure Python, so in a thread they hold the GIL the event loop needs
+The summariser is mostly pure Python, so in a thread it holds the GIL the event loop needs
 for fetching, parsing and the database: a second core helps only from another process. With
 ``workers`` ≥ 1 the work goes to that many worker processes (started on first use, each loading
-jieba's dictionary once), and the ingest pipeline keeps several articles in flight so both sides
+the dictionaries once), and the ingest pipeline keeps several articles in flight so both sides
 stay busy. ``workers=0`` keeps it in a thread of this process: no start-up cost, for tests and
 one-off commands.
 """
@@ -41,8 +41,8 @@ def analyze(article: Article) -> Analysis:
 
 
 def _warm() -> None:
-    """Load jieba's dictionary as a worker starts, not on its first article."""
-    index_text("", ["预热"])
+    """Load the segmenter and the word frequencies as a worker starts, not on its first article."""
+    analyze(Article(title="预热", paragraphs=["预热。"]))
 
 
 class Analyzer:

@@ -30,20 +30,23 @@ from bot.digests import enqueue_channel_posts
 from ingest import Article, Fetcher, IngestError, NotAnArticle, Source, SourceKind, discover, verdict
 from ingest._read import fetch_article, is_file_url
 from storage import (
+    ArticleRecord,
     DatabaseUnavailable,
     StorageError,
     StoreOutcome,
     articles_needing_summary,
     ensure_source,
     get_fetch_state,
+    index_text,
     record_source_run,
     save_fetch_state,
+    save_search_text,
     save_summary,
     schedule_source_run,
     store_article,
     stored_content_hash,
 )
-from summarizer import VERSION, summarize
+from summarizer import VERSION, Summary, summarize
 
 __all__ = [
     "FAILED",
@@ -381,8 +384,13 @@ async def ingest_targets(
     )
 
 
+def _reread(record: ArticleRecord) -> tuple[Summary, str]:
+    """Summarise a stored article again, and segment it again for search."""
+    return summarize(record), index_text(record.title, record.paragraphs)
+
+
 async def resummarize_all(*, sessions: async_sessionmaker[AsyncSession], batch: int = 100) -> int:
-    """Recompute every stored summary an older summariser version made; return how many."""
+    """Recompute every stored summary an older summariser version made, and its search words; return how many."""
     done = 0
     after = 0
     while True:
@@ -391,8 +399,11 @@ async def resummarize_all(*, sessions: async_sessionmaker[AsyncSession], batch: 
         if not stale:
             return done
         for record in stale:
-            summary = await asyncio.to_thread(summarize, record)
+            # The summariser's segmenter also cuts the search words: a version that cuts differently would
+            # leave old articles indexed under words a query is no longer cut into.
+            summary, search_text = await asyncio.to_thread(_reread, record)
             async with sessions.begin() as session:
                 await save_summary(session=session, article_id=record.id, summary=summary)
+                await save_search_text(session=session, article_id=record.id, search_text=search_text)
             done += 1
         after = stale[-1].id

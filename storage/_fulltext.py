@@ -1,11 +1,11 @@
-"""Word segmentation for full-text search: the same jieba cut for what is indexed and what is asked."""
+"""Word segmentation for full-text search: the same cut for what is indexed and what is asked."""
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
 
-from summarizer._tokens import tokenizer
+from summarizer._tokens import segmenter
 
 __all__ = ["index_text", "query_words"]
 
@@ -13,9 +13,10 @@ __all__ = ["index_text", "query_words"]
 def _words(text: str) -> list[str]:
     # Search-engine mode also emits the known words inside a long one (综合治理 → 综合, 治理,
     # 综合治理), so 流域治理 finds 流域综合治理. No HMM: unknown words split into the same
-    # dictionary pieces wherever they occur, in an article or in a query.
+    # dictionary pieces wherever they occur, in an article or in a query. The summariser's
+    # segmenter cuts both: a summariser version that changes it re-indexes (`resummarize_all`).
     text = unicodedata.normalize("NFKC", text).lower()
-    return [w for w in tokenizer().lcut_for_search(text, HMM=False) if any(c.isalnum() for c in w)]
+    return [w for w in segmenter().cut_for_search(text) if any(c.isalnum() for c in w)]
 
 
 def index_text(title: str, paragraphs: Iterable[str]) -> str:

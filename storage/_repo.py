@@ -297,6 +297,12 @@ async def save_summary(*, session: AsyncSession, article_id: int, summary: Summa
     await session.execute(stmt)
 
 
+async def save_search_text(*, session: AsyncSession, article_id: int, search_text: str) -> None:
+    """Replace an article's search words; the full-text index follows (SQLite's triggers, PostgreSQL's
+    expression index)."""
+    await session.execute(update(ArticleRecord).where(ArticleRecord.id == article_id).values(search_text=search_text))
+
+
 async def articles_needing_summary(
     *, session: AsyncSession, version: str, limit: int = 100, after_id: int = 0
 ) -> list[ArticleRecord]:

@@ -26,17 +26,20 @@ _AGENDA = re.compile(r"^(?:会议|全会|大会|常委会)?(?:听取|审议|讨�
 # Who chaired or spoke: 赵乐际委员长主持 / 蔡奇出席会议并讲话.
 _CHAIR = re.compile(r"主持|出席(?:会议)?并(?:讲话|发表)|发表(?:重要)?讲话")
 # A roll call: 李强、王沪宁、蔡奇出席会议 / 列席会议.
-_ROLL_CALL = re.compile(r"(?:[\u4e00-\u9fff]{2,4}、){2,}[\u4e00-\u9fff]{2,4}(?:等)?(?:出席|参加|列席)|列席|陪同")
+_ROLL_CALL = re.compile(r"(?:[\u4e00-\u9fff]{2,4}、){2,}[\u4e00-\u9fff]{2,4}(?:等)?(?:出席|参加|列席)")
 _ATTEND = re.compile(r"出席|参加|列席")
+_ALONGSIDE = re.compile(r"列席|陪同")
 # 习近平在会上发表重要讲话，总结…，分析…，部署…: what the speech did, the report's thesis.
 _SPEECH = re.compile(r"(?:发表|作)(?:了)?(?:重要)?讲话[，,](?:[^，,。]{0,6}(?:总结|分析|阐述|部署|回顾|指出|明确))")
 # The event itself: a meeting held, a visit made, something that happened.
 _EVENT = re.compile(r"召开|举行|举办|开幕|闭幕|考察|调研|视察|看望|慰问|发生|造成|在京|在北京")
 _FRAME = re.compile(r"^[^，,。]{0,24}?(?:强调|指出|要求|号召|提出|认为)[，,：:]")
-_MODAL = re.compile(r"(?:^|[，,：:])(?:要|必须|务必|应当|一定要)|[\u4e00-\u9fff]{1,12}(?:要|必须|务必)(?![求素点])")
+# After a subject (县市要…): one character of it before the modal finds what twelve did, in half the time.
+_MODAL = re.compile(r"(?:^|[，,：:])(?:要|必须|务必|应当|一定要)|[\u4e00-\u9fff](?:要|必须|务必)(?![求素点])")
 # A judgement of significance or background: …是…的重要… / 具有重大意义.
 _SIGNIFICANCE = re.compile(r"是[^，,。]{0,30}的(?:重要|重大|根本|基本|关键|必然)|意义|重要论述|重要讲话精神")
-_DATE = re.compile(r"\d{1,4}(?:年|月|日)|[今昨]天|[今昨]日|近日|日前")
+# The lookahead, one class, fails most characters at once instead of five alternatives each.
+_DATE = re.compile(r"(?=[\d今昨近日])(?:\d{1,4}(?:年|月|日)|[今昨]天|[今昨]日|近日|日前)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:%|万|亿|元|人|个|家|项|件|起|次)")
 _QUOTE = re.compile(r"“[^”]{6,}”")
 
@@ -97,57 +100,66 @@ def sentence_features(
 ) -> np.ndarray:
     """Return the feature matrix: one row per sentence, one column per name in `FEATURES`."""
     n = len(texts)
-    out = np.zeros((n, len(FEATURES)))
     if n == 0:
-        return out
-    index = np.arange(n)
+        return np.zeros((0, len(FEATURES)))
     title = context.title_words
     first_directive = min(context.directive_sentences, default=-1)
-    first_frame = next((i for i, t in enumerate(texts) if _FRAME.search(t)), -1)
-    first_decision = next((i for i, t in enumerate(texts) if _DECISION.search(t)), -1)
+    framed = decided = False  # a frame, a decision seen in an earlier sentence
     directives_before = 0
     meeting = 1.0 if context.meeting_report else 0.0
+    # Rows as tuples, made an array once: assigning each row to an array costs as much as its regexes.
+    rows: list[tuple[float, ...]] = []
     for i, text in enumerate(texts):
         decision = bool(_DECISION.search(text))
         directive = i in context.directive_sentences
         frame = bool(_FRAME.search(text))
-        modal = bool(_MODAL.search(text))
-        roll_call = bool(_ROLL_CALL.search(text)) or (text.count("、") >= 3 and bool(_ATTEND.search(text)))
-        out[i] = (
-            i == 0,
-            i == 1,
-            0.0,
-            paragraph_starts[i],
-            paragraphs[i] == 0,
-            i >= 0.8 * n and n >= 5,
-            0.0,
-            len(title & set(words[i])) / len(title) if title else 0.0,
-            decision,
-            bool(_AGENDA.search(text)),
-            bool(_CHAIR.search(text)),
-            roll_call,
-            bool(_EVENT.search(text)),
-            frame,
-            modal,
-            directive,
-            i == first_directive,
-            i == first_frame,
-            i == first_decision,
-            1.0 / (1 + directives_before) if directive else 0.0,
-            frame and not modal and not directive,
-            bool(_SPEECH.search(text)),
-            bool(_SIGNIFICANCE.search(text)),
-            bool(_DATE.search(text)),
-            min(len(_NUMBER.findall(text)), 3) / 3,
-            bool(_QUOTE.search(text)),
-            len(text) < 15,
-            len(text) > 120,
-            meeting,
-            meeting * directive,
-            meeting * decision,
+        # Nine sentences in ten hold no modal word at all: a substring test spares them the pattern.
+        modal = ("要" in text or "必" in text or "应当" in text) and bool(_MODAL.search(text))
+        # A list of names needs two 、: the other sentences are spared the list pattern, tried at every character.
+        pauses = text.count("、")
+        roll_call = bool(_ALONGSIDE.search(text)) or (
+            pauses >= 2 and (bool(_ROLL_CALL.search(text)) or (pauses >= 3 and bool(_ATTEND.search(text))))
         )
+        rows.append(
+            (
+                i == 0,
+                i == 1,
+                0.0,
+                paragraph_starts[i],
+                paragraphs[i] == 0,
+                i >= 0.8 * n and n >= 5,
+                0.0,
+                len(title & set(words[i])) / len(title) if title else 0.0,
+                decision,
+                bool(_AGENDA.search(text)),
+                bool(_CHAIR.search(text)),
+                roll_call,
+                bool(_EVENT.search(text)),
+                frame,
+                modal,
+                directive,
+                i == first_directive,
+                frame and not framed,
+                decision and not decided,
+                1.0 / (1 + directives_before) if directive else 0.0,
+                frame and not modal and not directive,
+                bool(_SPEECH.search(text)),
+                bool(_SIGNIFICANCE.search(text)),
+                bool(_DATE.search(text)),
+                min(len(_NUMBER.findall(text)), 3) / 3,
+                bool(_QUOTE.search(text)),
+                len(text) < 15,
+                len(text) > 120,
+                meeting,
+                meeting * directive,
+                meeting * decision,
+            )
+        )
+        framed |= frame
+        decided |= decision
         directives_before += directive
-    out[:, FEATURES.index("position")] = 1.0 / np.sqrt(1.0 + index)
+    out = np.array(rows, dtype=float)
+    out[:, FEATURES.index("position")] = 1.0 / np.sqrt(1.0 + np.arange(n))
     out[:, FEATURES.index("graph")] = graph
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable
 
@@ -23,5 +24,5 @@ def find_keywords(words: Iterable[str], title_words: Iterable[str], top: int = 8
         if word in GENERIC:
             weight *= 0.3
         scored.append((weight, word))
-    scored.sort(key=lambda x: (-x[0], x[1]))
-    return [w for _, w in scored[:top]]
+    # The top few of some 300 words: a heap, not a sort of them all (the same order, ties by word).
+    return [w for _, w in heapq.nsmallest(top, scored, key=lambda x: (-x[0], x[1]))]

@@ -46,14 +46,12 @@ class Graph:
 def _term_matrix(words: Sequence[Sequence[str]]) -> np.ndarray:
     """Return tf[i, t]: how often term t occurs in sentence i."""
     vocab: dict[str, int] = {}
-    rows, cols = [], []
-    for i, ws in enumerate(words):
-        for w in ws:
-            rows.append(i)
-            cols.append(vocab.setdefault(w, len(vocab)))
-    tf = np.zeros((len(words), max(len(vocab), 1)))
-    np.add.at(tf, (rows, cols), 1.0)
-    return tf
+    cols = [vocab.setdefault(w, len(vocab)) for ws in words for w in ws]
+    rows = np.repeat(np.arange(len(words)), [len(ws) for ws in words])
+    size = max(len(vocab), 1)
+    # bincount over flat cells: np.add.at, its unbuffered equivalent, is several times slower.
+    counts = np.bincount(rows * size + np.array(cols, dtype=np.intp), minlength=len(words) * size)
+    return counts.reshape(len(words), size).astype(float)
 
 
 def _bm25_matrix(shared: np.ndarray, df: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -119,12 +117,13 @@ def order(scores: np.ndarray, cosine: np.ndarray, mmr: float) -> list[int]:
     """Return the sentence indices best first, in MMR order: relevance against redundancy."""
     n = len(scores)
     gain = mmr * scores
-    left = np.ones(n, dtype=bool)
-    redundancy = np.zeros(n)
+    # Scaled once: (1 − mmr) × the largest similarity is, bit for bit, the largest scaled similarity.
+    similar = (1 - mmr) * cosine
+    penalty = np.zeros(n)
     chosen: list[int] = []
     for _ in range(n):
-        best = int(np.argmax(np.where(left, gain - (1 - mmr) * redundancy, -np.inf)))
+        best = int(np.argmax(gain - penalty))
         chosen.append(best)
-        left[best] = False
-        redundancy = np.maximum(redundancy, cosine[best])
+        gain[best] = -np.inf  # taken
+        np.maximum(penalty, similar[best], out=penalty)
     return chosen

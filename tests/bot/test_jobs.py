@@ -24,7 +24,7 @@ from bot.jobs import (
     ingest_urls,
     resummarize_all,
 )
-from ingest import Article, Contact, FetchConfig, Fetcher, NotAnArticle, Source, SourceKind
+from ingest import Article, Contact, FetchConfig, Fetcher, NotAnArticle, Source, SourceKind, simhash
 from storage import (
     ArticleRecord,
     SubscriberKind,
@@ -37,6 +37,7 @@ from storage import (
     make_sessionmaker,
     save_summary,
     search_articles,
+    store_article,
     subscribe,
 )
 from summarizer import VERSION, summarize
@@ -235,6 +236,37 @@ async def test_resummarize_recomputes_old_versions(
         await save_summary(session=session, article_id=row.id, summary=replace(old, version="0"))
     assert await resummarize_all(sessions=sessions) == 1
     assert await resummarize_all(sessions=sessions) == 0
+
+
+@pytest.mark.asyncio
+async def test_resummarize_reindexes_what_an_older_segmentation_indexed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    article = Article(title="荆州部署流域综合治理", paragraphs=["全市推进流域综合治理。"], url="https://a/1")
+    async with sessions.begin() as session:
+        source_id = await ensure_source(session=session, name="荆州新闻网", kind="listpage", url="https://a/")
+        stored = await store_article(
+            session=session,
+            source_id=source_id,
+            article=article,
+            raw_html=None,
+            simhash=simhash(article.text),
+            summary=replace(summarize(article), version="1.0.0"),
+            fetched_at=datetime.now(UTC),
+            # As a segmentation without search-mode pieces indexed it: 综合治理 whole, no 治理 of its own.
+            search_text="荆州 部署 流域 综合治理 全市 推进 流域 综合治理",
+        )
+
+    async def found(words: str) -> list[int]:
+        async with sessions() as session:
+            return [a.id for a in await search_articles(session=session, words=words)]
+
+    assert await found("治理") == []
+    assert await resummarize_all(sessions=sessions) == 1
+    assert await found("治理") == [stored.article_id]
+    async with sessions() as session:
+        search_text = await session.scalar(select(ArticleRecord.search_text).filter_by(id=stored.article_id))
+    assert search_text == index_text(article.title, article.paragraphs)
 
 
 @pytest.mark.asyncio

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pytest
 
 from ingest import parse
-from summarizer import VERSION, summarize
+from storage import index_text
+from summarizer import SEGMENTERS, VERSION, segmented_by, summarize
 
 NEWS = (
     "荆州新闻网消息7月13日，中国共产党荆州市第六届委员会第六次全体会议举行。\n"
@@ -25,6 +26,19 @@ def test_key_sentences_fit_the_budget_in_document_order() -> None:
     assert positions == sorted(positions)
     # The byline is cut off for display; the sentence is still the article's own text.
     assert summary.key_sentences[0].startswith("7月13日，中国共产党荆州市")
+
+
+def test_each_segmenter_gives_the_same_summary_and_search_words() -> None:
+    # rjieba and jieba cut alike without HMM: the switch changes speed, never a summary or an index.
+    text = NEWS + "\n坚持“一盘棋”，G1-2地块2015-06-02动工，荆州市ＡＢＣ公司、沙市区和公安县参加。"
+    outcomes = []
+    for name in SEGMENTERS:
+        with segmented_by(name):
+            outcomes.append((summarize(text, title="荆州推进流域综合治理"), index_text("流域综合治理", [text])))
+    assert all(outcome == outcomes[0] for outcome in outcomes)
+    assert outcomes[0][0].keywords and "治理" in outcomes[0][1].split()
+    with pytest.raises(ValueError, match="unknown segmenter"), segmented_by("thulac"):
+        pass
 
 
 def test_ranking_holds_every_sentence_once() -> None:
