@@ -34,7 +34,12 @@ CORPUS ?= ../shared/corpus
 bench: $(BIN)/.bench
 	$(BIN)/python bench/summarize.py $(CORPUS)/summaries/nlpcc2017-dev.jsonl $(CORPUS)/summaries/clts-samples.jsonl
 	$(BIN)/python bench/directives.py $(CORPUS)/govnews/labels-dev.jsonl $(CORPUS)/govnews/articles.jsonl \
+		--also $(CORPUS)/govnews/labels-dev2.jsonl \
 		--seed-gold $(CORPUS)/seed/jingzhou-2023-07-13.gold.json --seed-text $(CORPUS)/seed/jingzhou-2023-07-13.txt
+	$(BIN)/python bench/ranker.py $(CORPUS)/govnews/articles.jsonl --labels $(CORPUS)/govnews/labels-dev.jsonl \
+		--labels $(CORPUS)/govnews/labels-dev2.jsonl --nlpcc $(CORPUS)/summaries/nlpcc2017-dev.jsonl
+	$(BIN)/python bench/shown.py $(CORPUS)/govnews/articles.jsonl
+	$(BIN)/python bench/verdict.py $(CORPUS)/pages $(CORPUS)/govnews/articles.jsonl ingest/samples
 	$(BIN)/python bench/extract.py $(CORPUS)/pages
 
 clean:

@@ -23,6 +23,7 @@ class Action(StrEnum):
     SUMMARY = "s"  # article id
     FULL = "f"  # article id, page
     CONTACTS = "c"  # article id
+    DIRECTIVES = "d"  # article id, 1 = every directive, 0 = their heads
     LATEST = "l"  # offset
     SEARCH = "q"  # offset (the words are kept in the chat's data)
     SUBSCRIBE = "u"  # no argument
@@ -36,6 +37,7 @@ _ARITY = {
     Action.SUMMARY: 1,
     Action.FULL: 2,
     Action.CONTACTS: 1,
+    Action.DIRECTIVES: 2,
     Action.LATEST: 1,
     Action.SEARCH: 1,
     Action.SUBSCRIBE: 0,

@@ -8,6 +8,8 @@ written. Messages are split on paragraph boundaries under Telegram's 4,096-chara
 from __future__ import annotations
 
 import html
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
@@ -26,6 +28,7 @@ from ingest import (
     TooLargeError,
     TooManyRedirects,
 )
+from summarizer import prefix_words
 
 __all__ = [
     "LIMIT",
@@ -37,8 +40,11 @@ __all__ = [
     "esc",
     "full_pages",
     "latest_message",
+    "shown_length",
     "split_message",
+    "summary_budget",
     "summary_message",
+    "unrepeated",
 ]
 
 LIMIT = 4096
@@ -104,39 +110,132 @@ def article_line(article: StoredArticle, tz: tzinfo) -> str:
     return f"<code>{article.id}</code> {esc(title)}" + (f"\n    <i>{meta}</i>" if meta else "")
 
 
-def _article_buttons(article: StoredArticle, lang: str) -> InlineKeyboardMarkup:
-    row = [InlineKeyboardButton(t(lang, "full_button"), callback_data=encode(Action.FULL, article.id, 0))]
-    if _web(article.url):
-        row.append(InlineKeyboardButton(t(lang, "link_button"), url=article.url))
-    row.append(InlineKeyboardButton(t(lang, "contacts_button"), callback_data=encode(Action.CONTACTS, article.id)))
-    return InlineKeyboardMarkup([row])
+# /summary of a long article: at most this share of its body, and this many characters at most;
+# an article too short for a share of it to hold a lead still gets that much.
+_SHARE_OF_BODY = 0.4
+_MAX_SHOWN = 1200
+_MIN_SHOWN = 300
+_HEAD_IN_LINE = 12  # characters of a head on the one-line list of heads
+_HEADS_ROOM = 40  # characters the line of heads needs to say something
+_TAG = re.compile(r"<[^>]+>")
+_UNSAID = re.compile(r"[\W_]+")  # what two renderings of one sentence may differ in
 
 
-def summary_message(
-    article: StoredArticle, summary: Mapping[str, Any], lang: str, tz: tzinfo
-) -> tuple[str, InlineKeyboardMarkup]:
-    """Return the /summary message: bold title, date · source, key sentences, directives, keywords."""
-    parts = [f"<b>{esc(article.title or '（无标题）')}</b>"]
-    if meta := _meta(article, tz):
-        parts.append(f"<i>{meta}</i>")
-    parts.append("")
-    parts.extend(f"• {esc(s)}" for s in summary.get("key_sentences", []))
-    directives = summary.get("directives", [])
-    if directives:
-        parts.append(f"\n<b>{t(lang, 'directives')}</b>")
-        for n, d in enumerate(directives, 1):
-            parts.append(f"{n}. {_bold_head(d['text'], d['head'])}")
-    if summary.get("keywords"):
-        parts.append(f"\n{t(lang, 'keywords')}：{esc('、'.join(summary['keywords']))}")
-    return _fit("\n".join(parts)), _article_buttons(article, lang)
+def summary_budget(body_chars: int) -> int:
+    """Return how many characters the /summary of an article of `body_chars` may show."""
+    return min(_MAX_SHOWN, max(_MIN_SHOWN, int(body_chars * _SHARE_OF_BODY)))
+
+
+def shown_length(message: str) -> int:
+    """Return how many characters a reader sees of an HTML message (tags dropped, entities one)."""
+    return len(html.unescape(_TAG.sub("", message)))
+
+
+def _said(text: str) -> str:
+    return _UNSAID.sub("", unicodedata.normalize("NFKC", text))
+
+
+def unrepeated(directives: Sequence[Mapping[str, Any]], key_sentences: Sequence[str]) -> list[Mapping[str, Any]]:
+    """Return the directives not already shown as (or inside) a key sentence: each is said once."""
+    shown = [_said(k) for k in key_sentences]
+    out = []
+    for d in directives:
+        said = _said(d["text"])
+        if not any(said in k or (k and k in said) for k in shown):
+            out.append(d)
+    return out
+
+
+def _shown_head(text: str, head: str) -> tuple[int, str]:
+    """Return where the head stands in the text and the head as shown: whole words only."""
+    at = text.find(head) if head else -1
+    if at < 0:
+        return at, prefix_words(head, len(head))
+    return at, prefix_words(text[at:], len(head))
 
 
 def _bold_head(text: str, head: str) -> str:
     """Return the directive with its head in bold where it stands (要<b>守底线</b>，…)."""
-    at = text.find(head) if head else -1
+    at, shown = _shown_head(text, head)
     if at < 0:
-        return f"<b>{esc(head)}</b>：{esc(text)}"
-    return f"{esc(text[:at])}<b>{esc(head)}</b>{esc(text[at + len(head) :])}"
+        return f"<b>{esc(shown)}</b>：{esc(text)}"
+    return f"{esc(text[:at])}<b>{esc(shown)}</b>{esc(text[at + len(shown) :])}"
+
+
+def _short_head(head: str) -> str:
+    """Return a head cut for the line of heads: whole words, no dangling 《“、, an … where cut."""
+    short = prefix_words(head, _HEAD_IN_LINE).rstrip("“‘「《（(、，,：:")
+    return short if short == head else short + "…"
+
+
+def _heads_line(directives: Sequence[Mapping[str, Any]], lang: str, room: int) -> str:
+    """Return the directives as their heads on one line, as many as fit in `room` characters."""
+    line = f"<b>{t(lang, 'directive_heads', count=len(directives))}</b>："
+    heads = [_short_head(_shown_head(d["text"], d["head"])[1]) for d in directives]
+    shown: list[str] = []
+    for head in heads:
+        if shown_length(line + esc(" · ".join([*shown, head]))) + 2 > room and shown:
+            break
+        shown.append(head)
+    more = " …" if len(shown) < len(heads) else ""
+    return line + esc(" · ".join(shown)) + more
+
+
+def _article_buttons(
+    article: StoredArticle, lang: str, *, directives: int = 0, expanded: bool = False
+) -> InlineKeyboardMarkup:
+    rows = []
+    if directives:
+        key, flag = ("collapse_directives", 0) if expanded else ("expand_directives", 1)
+        label = t(lang, key, count=directives)
+        rows.append([InlineKeyboardButton(label, callback_data=encode(Action.DIRECTIVES, article.id, flag))])
+    row = [InlineKeyboardButton(t(lang, "full_button"), callback_data=encode(Action.FULL, article.id, 0))]
+    if _web(article.url):
+        row.append(InlineKeyboardButton(t(lang, "link_button"), url=article.url))
+    row.append(InlineKeyboardButton(t(lang, "contacts_button"), callback_data=encode(Action.CONTACTS, article.id)))
+    return InlineKeyboardMarkup([*rows, row])
+
+
+def summary_message(
+    article: StoredArticle, summary: Mapping[str, Any], lang: str, tz: tzinfo, *, expanded: bool = False
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Return the /summary message: bold title, date · source, key sentences, directives, keywords.
+
+    It shows at most `summary_budget` characters: when every directive does not fit, their heads
+    go on one line and a button expands the list (`expanded`), which may then fill a message.
+    A directive already shown as a key sentence is not listed again.
+    """
+    header = [f"<b>{esc(article.title or '（无标题）')}</b>"]
+    if meta := _meta(article, tz):
+        header.append(f"<i>{meta}</i>")
+    key = list(summary.get("key_sentences", []))
+    directives = unrepeated(summary.get("directives", []), key)
+    words = f"{t(lang, 'keywords')}：{esc('、'.join(summary['keywords']))}" if summary.get("keywords") else ""
+    listing = [f"<b>{t(lang, 'directives')}</b>"] + [
+        f"{n}. {_bold_head(d['text'], d['head'])}" for n, d in enumerate(directives, 1)
+    ]
+
+    def compose(sentences: Sequence[str], directive_lines: Sequence[str], keywords: str) -> str:
+        parts = [*header, "", *(f"• {esc(s)}" for s in sentences)]
+        if directive_lines:
+            parts += ["", *directive_lines]
+        if keywords:
+            parts += ["", keywords]
+        return "\n".join(parts)
+
+    whole = compose(key, listing if directives else [], words)
+    budget = summary_budget(sum(len(p) for p in article.paragraphs))
+    if expanded or shown_length(whole) <= budget:
+        folding = len(directives) if expanded else 0
+        return _fit(whole), _article_buttons(article, lang, directives=folding, expanded=True)
+    # Keywords go first, then key sentences from the end (the lead stays), until the heads have room.
+    cuts = [(key, words), (key, "")] + [(key[:n], "") for n in range(len(key) - 1, 0, -1)]
+    for sentences, keywords in cuts:
+        room = budget - shown_length(compose(sentences, [], keywords)) - 2
+        if room >= _HEADS_ROOM:
+            break
+    text = compose(sentences, [_heads_line(directives, lang, room)] if directives else [], keywords)
+    return _fit(text), _article_buttons(article, lang, directives=len(directives))
 
 
 def _fit(text: str) -> str:

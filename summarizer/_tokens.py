@@ -27,7 +27,16 @@ from pathlib import Path
 from summarizer._sentences import Sentence
 from summarizer._stopwords import STOPWORDS
 
-__all__ = ["SEGMENTERS", "Segmenter", "content_words", "information", "segmented_by", "segmenter", "words_by_sentence"]
+__all__ = [
+    "SEGMENTERS",
+    "Segmenter",
+    "content_words",
+    "information",
+    "prefix_words",
+    "segmented_by",
+    "segmenter",
+    "words_by_sentence",
+]
 
 SEGMENTERS = ("rjieba", "jieba")
 _lock = threading.Lock()
@@ -161,6 +170,24 @@ def _tokens(text: str) -> Iterator[tuple[str, int]]:
         if (w := _content(token)) is not None:
             yield w, start
         start += len(token)
+
+
+def prefix_words(text: str, limit: int) -> str:
+    """Return the longest run of whole words from the start of text within `limit` characters.
+
+    A single character left last is dropped with its word: 西部/大/开发 cut after 大 reads as a
+    word cut in two (西部大开发).
+    """
+    if len(text) <= limit:
+        return text
+    ends = [0]
+    for token in segmenter().cut(text[: limit + 8]):  # the word across the limit ends within 8
+        if ends[-1] + len(token) > limit:
+            break
+        ends.append(ends[-1] + len(token))
+    if len(ends) > 2 and ends[-1] - ends[-2] == 1:
+        ends.pop()
+    return text[: ends[-1] or limit]  # one word longer than the limit has no boundary to cut at
 
 
 def content_words(text: str) -> list[str]:

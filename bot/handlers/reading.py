@@ -92,11 +92,13 @@ def _is_number(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= _ID_DIGITS
 
 
-def _summary_shown(context: Context, article: StoredArticle | None, language: str, missing: str) -> Shown:
+def _summary_shown(
+    context: Context, article: StoredArticle | None, language: str, missing: str, *, expanded: bool = False
+) -> Shown:
     summary = getattr(getattr(article, "summary", None), "data", None)
     if article is None or summary is None:
         return missing, None
-    return summary_message(article, summary, language, context.bot_data.zone)
+    return summary_message(article, summary, language, context.bot_data.zone, expanded=expanded)
 
 
 async def _send_summary(update: Update, context: Context, article_id: int | None) -> None:
@@ -284,6 +286,17 @@ async def on_button(update: Update, context: Context) -> None:
     elif press.action is Action.SUMMARY:
         await query.answer()
         await _send_summary(update, context, press.args[0])
+    elif press.action is Action.DIRECTIVES:
+        article_id, expanded = press.args
+        async with context.bot_data.ready.sessions() as session:
+            article = await get_article(session=session, article_id=article_id)
+        missing = t(language, "not_found", id=article_id)
+        text, markup = _summary_shown(context, article, language, missing, expanded=bool(expanded))
+        if markup is None:  # the article was deleted since its summary was shown
+            await query.answer(text)
+            return
+        await query.answer()
+        await edit_in_place(query, text, markup)
     elif press.action is Action.CONTACTS:
         async with context.bot_data.ready.sessions() as session:
             article = await get_article(session=session, article_id=press.args[0])
@@ -306,7 +319,9 @@ async def on_button(update: Update, context: Context) -> None:
 
 _BUTTONS = "|".join(
     p.pattern.strip("^$")
-    for p in map(pattern, (Action.FULL, Action.SUMMARY, Action.CONTACTS, Action.LATEST, Action.SEARCH))
+    for p in map(
+        pattern, (Action.FULL, Action.SUMMARY, Action.DIRECTIVES, Action.CONTACTS, Action.LATEST, Action.SEARCH)
+    )
 )
 
 HANDLERS: list[BaseHandler[Update, Context, None]] = [

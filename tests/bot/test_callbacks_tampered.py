@@ -125,6 +125,7 @@ async def test_buttons_of_deleted_and_missing_articles(uncached_env: BotEnv, cap
     for message, data in (
         (summary, encode(Action.FULL, article, 0)),  # [全文]
         (summary, encode(Action.CONTACTS, article)),  # [举报方式]
+        (summary, encode(Action.DIRECTIVES, article, 1)),  # [展开 … 项部署要求]
         (page, encode(Action.FULL, article, 1)),  # a page of the deleted article
         (listing, encode(Action.FULL, 2**53 - 1, 0)),  # an id that never existed, at the codec's bound
     ):

@@ -69,12 +69,27 @@ async def test_summary_by_id_words_and_newest(bot_env: BotEnv) -> None:
     by_id = await bot_env.ask(f"/summary {seed}")
     text = by_id.text or ""
     assert "2023-07-13 · 荆州广播电视台" in text
-    assert "要<b>守底线</b>" in text  # the directive's head in bold where it stands
-    assert [b[0] for b in buttons(by_id)][:1] == ["全文"]
+    assert "守底线 · 稳基础 · 强引擎" in text  # 19 directives do not fit: their heads on one line
+    assert [b[0] for b in buttons(by_id)][:2] == ["展开 19 项部署要求", "全文"]
     by_words = await bot_env.ask("/summary 流域治理")
     assert "中共荆州市委六届六次全体会议举行" in (by_words.text or "")
     newest = await bot_env.ask("/summary")
     assert newest.text and newest.text.startswith("<b>")
+
+
+async def test_the_directives_expand_and_fold_in_place(bot_env: BotEnv) -> None:
+    seed = await newest_id(bot_env, "荆州")
+    folded = await bot_env.ask(f"/summary {seed}")
+    expand = dict(buttons(folded))["展开 19 项部署要求"]
+    assert expand == encode(Action.DIRECTIVES, seed, 1)
+    expanded = await bot_env.press(folded, expand or "")
+    assert expanded.message_id == folded.message_id
+    text = expanded.text or ""
+    assert "要<b>守底线</b>" in text and "19. " in text  # every directive, its head bold where it stands
+    assert text.count("坚持同题共答") == 1  # the key sentence that is a directive is said once
+    fold = dict(buttons(expanded))["收起部署要求"]
+    again = await bot_env.press(expanded, fold or "")
+    assert again.text == folded.text
 
 
 async def test_summary_bad_inputs(bot_env: BotEnv) -> None:

@@ -1,10 +1,12 @@
-"""Why a page could not be read, said in the user's language (`bot.render.fetch_failure`)."""
+"""What a reader is shown: why a page could not be read, and a summary that is short and says nothing twice."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
-from bot.render import fetch_failure
+from bot.render import fetch_failure, shown_length, summary_budget, summary_message, unrepeated
 from ingest import (
     BlockedAddress,
     ConnectionFailed,
@@ -15,6 +17,7 @@ from ingest import (
     TooLargeError,
     TooManyRedirects,
 )
+from tests.stored import Stored
 
 URL = "http://example.cn/a.html"
 
@@ -43,3 +46,57 @@ def test_each_failure_has_its_own_reason_and_no_english_for_chinese_users(
 ) -> None:
     assert fetch_failure(cause, "zh") == f"无法读取该网页：{zh}。"
     assert fetch_failure(cause, "en") == f"Could not read that page: {en}."
+
+
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def _directive(text: str, head: str) -> dict[str, object]:
+    return {"text": text, "head": head, "cue": "会议强调", "paragraph": 1}
+
+
+def test_a_directive_shown_as_a_key_sentence_is_not_listed_again() -> None:
+    article = Stored(1, "https://example.cn/1.html", "市委常委会召开会议", ["会议召开。" * 20])
+    summary = {
+        "key_sentences": ["市委常委会12日召开会议。", "会议强调，要守底线，抓好防汛工作。"],
+        "directives": [_directive("要守底线，抓好防汛工作", "守底线"), _directive("要稳基础，抓好春耕", "稳基础")],
+        "keywords": ["防汛"],
+    }
+    text, _ = summary_message(article, summary, "zh", ZONE)
+    assert text.count("守底线") == 1
+    assert "1. 要<b>稳基础</b>，抓好春耕" in text
+    assert [d["head"] for d in unrepeated(summary["directives"], summary["key_sentences"])] == ["稳基础"]
+
+
+def test_a_long_list_is_its_heads_on_one_line_and_the_summary_stays_short() -> None:
+    body = ["全会听取和讨论了常委会工作报告。" * 10] * 20  # 3,200 characters
+    heads = ["守底线", "稳基础", "强引擎", "补短板", "赋能量", "扬优势"] * 5
+    directives = [_directive(f"要{h}，" + "切实把各项工作抓实抓细抓出成效" * 3, h) for h in heads]
+    summary = {"key_sentences": ["全会12日举行。", "全会审议通过了决定。"], "directives": directives, "keywords": []}
+    article = Stored(7, "https://example.cn/7.html", "全会举行", body)
+    text, markup = summary_message(article, summary, "zh", ZONE)
+    assert "部署要求（30 项）</b>：守底线 · 稳基础 · 强引擎" in text
+    assert shown_length(text) <= min(1200, 0.4 * 3200)
+    expand = markup.inline_keyboard[0][0]
+    assert (expand.text, expand.callback_data) == ("展开 30 项部署要求", "d:7:1")
+    full, markup = summary_message(article, summary, "zh", ZONE, expanded=True)
+    assert "30. 要<b>扬优势</b>" in full and len(full) <= 4096
+    assert markup.inline_keyboard[0][0].callback_data == "d:7:0"
+
+
+def test_budget_is_a_share_of_a_long_body_and_never_above_1200() -> None:
+    assert summary_budget(2000) == 800
+    assert summary_budget(10_000) == 1200
+    assert summary_budget(100) == 300  # a short article still gets its lead and heads
+
+
+def test_heads_are_cut_between_words() -> None:
+    text = "加快推进新时代推动西部大开发形成新格局的各项工作"
+    article = Stored(2, "file:///a.txt", "会议", ["正文。"])
+    summary = {"key_sentences": [], "directives": [_directive(text, text[:13])], "keywords": []}
+    shown, _ = summary_message(article, summary, "zh", ZONE)
+    assert "1. <b>加快推进新时代推动西部</b>大开发形成" in shown
+
+
+def test_shown_length_counts_what_a_reader_sees() -> None:
+    assert shown_length("<b>守底线</b> &amp; 稳基础") == len("守底线 & 稳基础")

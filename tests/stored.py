@@ -1,0 +1,19 @@
+"""A stored article as the renderers read it (`bot.render.StoredArticle`), without a database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class Stored:
+    """The fields of a stored article the messages show."""
+
+    id: int
+    url: str
+    title: str
+    paragraphs: list[str]
+    source_name: str | None = "市政府网"
+    published_at: datetime | None = None
+    contacts: list[dict[str, str | None]] = field(default_factory=list)
