@@ -17,8 +17,7 @@ import json
 import statistics
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,22 +27,10 @@ if str(ROOT) not in sys.path:
 
 from bot.render import channel_post, digest_messages, shown_length, summary_message, unrepeated  # noqa: E402
 from summarizer import split_paragraphs, summarize  # noqa: E402
+from tests.stored import Stored  # noqa: E402
 
 LONG = 1500  # characters of body from which the 40% rule holds
 _ZONE = ZoneInfo("Asia/Shanghai")
-
-
-@dataclass(slots=True)
-class _Article:
-    """What the renderers read of a stored article."""
-
-    id: int
-    url: str
-    title: str
-    paragraphs: list[str]
-    source_name: str | None = "bench"
-    published_at: datetime | None = None
-    contacts: list[dict[str, str | None]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -59,7 +46,7 @@ class _Row:
 def measure(row: dict[str, object], n: int) -> _Row:
     """Render one article every way a reader meets it and count what is shown."""
     text, title = str(row["text"]), str(row.get("title") or "")
-    article = _Article(n, f"https://example.cn/{n}.html", title, split_paragraphs(text))
+    article = Stored(n, f"https://example.cn/{n}.html", title, split_paragraphs(text), "bench")
     data = summarize(text, title=title).to_dict()
     message, _ = summary_message(article, data, "zh", _ZONE)
     digest = digest_messages([(article, data)], "zh", "2026-01-01")[0]

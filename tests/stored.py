@@ -1,4 +1,4 @@
-"""A stored article as the renderers read it (`bot.render.StoredArticle`), without a database."""
+"""A stored article as the renderers read it (`bot.render.StoredArticle`), without a database: for tests and `bench/shown.py`."""
 
 from __future__ import annotations
 
