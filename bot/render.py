@@ -149,9 +149,7 @@ def unrepeated(directives: Sequence[Mapping[str, Any]], key_sentences: Sequence[
 def _shown_head(text: str, head: str) -> tuple[int, str]:
     """Return where the head stands in the text and the head as shown: whole words only."""
     at = text.find(head) if head else -1
-    if at < 0:
-        return at, prefix_words(head, len(head))
-    return at, prefix_words(text[at:], len(head))
+    return at, head if at < 0 else prefix_words(text[at:], len(head))
 
 
 def _bold_head(text: str, head: str) -> str:
@@ -226,8 +224,8 @@ def summary_message(
     whole = compose(key, listing if directives else [], words)
     budget = summary_budget(sum(len(p) for p in article.paragraphs))
     if expanded or shown_length(whole) <= budget:
-        folding = len(directives) if expanded else 0
-        return _fit(whole), _article_buttons(article, lang, directives=folding, expanded=True)
+        folding = len(directives) if expanded else 0  # a list shown whole by itself has no button
+        return _fit(whole), _article_buttons(article, lang, directives=folding, expanded=expanded)
     # Keywords go first, then key sentences from the end (the lead stays), until the heads have room.
     cuts = [(key, words), (key, "")] + [(key[:n], "") for n in range(len(key) - 1, 0, -1)]
     for sentences, keywords in cuts:

@@ -68,7 +68,7 @@ _INDEX_SENTENCES = 2
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """Whether an extracted page is an article, and the figures that say so."""
+    """Whether an extracted page is an article, and why."""
 
     is_article: bool
     reason: str
