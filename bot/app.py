@@ -21,6 +21,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.analysis import Analyzer
+from bot.announcements import AnnouncementFollower
 from bot.cache import ReplyCache
 from bot.config import ConfigError, Settings
 from bot.context import BotData, Context, lang
@@ -30,6 +31,7 @@ from bot.handlers import HANDLERS
 from bot.jobs import IngestTally, Progress, ingest_page, ingest_source
 from bot.outbox import OutboxSender
 from bot.ratelimit import RateLimiter
+from bot.reports import forward_waiting_reports
 from bot.scheduler import schedule_sources
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
 from bot.transport import AiohttpRequest
@@ -234,6 +236,8 @@ async def run_bot(
             lease=timedelta(seconds=settings.delivery.lease),
         )
         application.bot_data.sender = sender
+        announcements = AnnouncementFollower(application.bot, services.sessions, enqueued=sender.wake)
+        application.bot_data.announcements = announcements
         scheduler = AsyncIOScheduler(timezone=settings.timezone)
         if schedule:
             _schedule_bot_jobs(scheduler, services, sender)
@@ -245,7 +249,9 @@ async def run_bot(
             await application.start()
             stack.push_async_callback(application.stop)
             await _take_updates(application, webhook if updates else None, poll=updates)
+            await forward_waiting_reports(services.sessions, frozenset(settings.admins))
             sending = asyncio.create_task(sender.run())
+            following = asyncio.create_task(announcements.run())
             scheduler.start()
             logger.info("newsbot is running")
             try:
@@ -255,7 +261,9 @@ async def run_bot(
                 if application.updater is not None and application.updater.running:
                     await application.updater.stop()
                 scheduler.shutdown(wait=False)
+                announcements.stop()
                 sender.stop()
+                await following
                 await sending
 
 

@@ -12,6 +12,7 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.texts import language_of
 
 if TYPE_CHECKING:
+    from bot.announcements import AnnouncementFollower
     from bot.app import Services
     from bot.outbox import OutboxSender
 
@@ -26,6 +27,7 @@ class BotData:
     admins: frozenset[int] = frozenset()
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     sender: OutboxSender | None = None
+    announcements: AnnouncementFollower | None = None
 
     @property
     def ready(self) -> Services:

@@ -247,6 +247,7 @@ class OutboxKind(StrEnum):
     DIGEST = "digest"  # key: the subscriber's local digest date, e.g. "2026-11-28"
     ANNOUNCEMENT = "announcement"  # key: the announcement id
     CHANNEL_POST = "channel_post"  # key: the article id
+    REPORT = "report"  # key: the report's ticket number; one row per admin
 
 
 class OutboxStatus(StrEnum):
@@ -263,7 +264,8 @@ class AnnouncementStatus(StrEnum):
     """Where an admin's broadcast is."""
 
     DRAFT = "draft"
-    SENDING = "sending"
+    SENDING = "sending"  # the admin pressed send: its outbox rows are being enqueued
+    QUEUED = "queued"  # every subscriber has a row: sending until none is pending
     DONE = "done"
     CANCELLED = "cancelled"
 
@@ -341,7 +343,9 @@ class OutboxRow(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[OutboxKind] = mapped_column(EnumText(OutboxKind), comment="digest, announcement or channel_post")
+    kind: Mapped[OutboxKind] = mapped_column(
+        EnumText(OutboxKind), comment="digest, announcement, channel_post or report"
+    )
     key: Mapped[str] = mapped_column(
         String(128), comment="Which one of its kind: digest date, announcement id, article id"
     )
@@ -377,7 +381,7 @@ class Announcement(Base):
     author_user_id: Mapped[int] = mapped_column(BigInteger, comment="Telegram user id of the admin who wrote it")
     text: Mapped[str] = mapped_column(Text, comment="The text, as the admin wrote it")
     status: Mapped[AnnouncementStatus] = mapped_column(
-        EnumText(AnnouncementStatus), comment="draft, sending, done or cancelled"
+        EnumText(AnnouncementStatus), comment="draft, sending, queued, done or cancelled"
     )
     preview_chat_id: Mapped[int | None] = mapped_column(BigInteger, comment="Chat of the preview/progress message")
     preview_message_id: Mapped[int | None] = mapped_column(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -18,19 +17,17 @@ from bot.handlers.replies import argument, clean, edit_in_place
 from bot.render import LIMIT, esc
 from bot.texts import t
 from storage import (
-    OutboxKind,
-    active_subscriber_ids,
+    AnnouncementStatus,
     article_count_by_source,
     bind_channel,
     count_subscribers,
     create_announcement,
     delivery_stats,
-    enqueue,
     get_announcement,
     list_sources_health,
-    outbox_tally,
     recent_reports,
     set_announcement_status,
+    update_announcement,
 )
 
 __all__ = ["HANDLERS", "MAX_ANNOUNCEMENT"]
@@ -38,8 +35,6 @@ __all__ = ["HANDLERS", "MAX_ANNOUNCEMENT"]
 logger = logging.getLogger(__name__)
 
 MAX_ANNOUNCEMENT = 3500  # characters, leaving room for the heading within Telegram's 4,096
-_PROGRESS_EVERY = 2.0  # seconds between edits of the progress message
-_ENQUEUE_PAGE = 5000
 
 
 async def _refuse(update: Update, context: Context) -> bool:
@@ -127,69 +122,39 @@ async def on_button(update: Update, context: Context) -> None:
     sessions = context.bot_data.ready.sessions
     async with sessions.begin() as session:
         announcement = await get_announcement(session=session, announcement_id=press.args[0])
-    if announcement is None or announcement.status != "draft":  # sent, being sent or cancelled already
+    if announcement is None or announcement.status is not AnnouncementStatus.DRAFT:  # sent or cancelled already
         await query.answer(t(language, "stale_button"))
         return
     await query.answer()
     if press.action is Action.CANCEL_ANNOUNCE:
         async with sessions.begin() as session:
             await set_announcement_status(
-                session=session, announcement_id=announcement.id, status="cancelled", expected="draft"
+                session=session,
+                announcement_id=announcement.id,
+                status=AnnouncementStatus.CANCELLED,
+                expected=AnnouncementStatus.DRAFT,
             )
         await edit_in_place(query, t(language, "cancelled"))
         return
-    payload = {"parts": [{"text": t("zh", "announcement", text=announcement.text)}]}
-    # Enqueue a page of subscribers per transaction: a crash midway is resumed by pressing
-    # nothing — the rows already in the outbox are sent, and enqueuing again adds no duplicate.
+    progress = query.message
     async with sessions.begin() as session:
         started = await set_announcement_status(
-            session=session, announcement_id=announcement.id, status="sending", expected="draft"
+            session=session,
+            announcement_id=announcement.id,
+            status=AnnouncementStatus.SENDING,
+            expected=AnnouncementStatus.DRAFT,
         )
-    if not started:
-        return  # another admin (or a double tap) started it already
-    after: int | None = None  # chat ids of groups and channels are negative: start below them all
-    while True:
-        async with sessions.begin() as session:
-            chat_ids = await active_subscriber_ids(session=session, after_chat_id=after, limit=_ENQUEUE_PAGE)
-            if not chat_ids:
-                break
-            await enqueue(
+        if started and isinstance(progress, Message):
+            # The preview becomes the progress message, edited by the delivery loop from the outbox's tally.
+            await update_announcement(
                 session=session,
-                kind=OutboxKind.ANNOUNCEMENT,
-                key=str(announcement.id),
-                chat_ids=chat_ids,
-                payload=payload,
+                announcement_id=announcement.id,
+                preview_chat_id=progress.chat_id,
+                preview_message_id=progress.message_id,
             )
-        after = chat_ids[-1]
-        if context.bot_data.sender is not None:
-            context.bot_data.sender.wake()
-    progress = query.message
-    if isinstance(progress, Message):
-        context.application.create_task(_follow(context, progress, announcement.id, language), update=update)
-
-
-async def _follow(context: Context, message: Message, announcement_id: int, language: str) -> None:
-    """Edit the progress message as the outbox drains, then show the final tally."""
-    sessions = context.bot_data.ready.sessions
-    shown = ""
-    while True:
-        async with sessions() as session:
-            tally = await outbox_tally(session=session, kind=OutboxKind.ANNOUNCEMENT, key=str(announcement_id))
-        counts = {k: tally.get(k, 0) for k in ("sent", "blocked", "failed")}
-        pending = tally.get("pending", 0) + tally.get("sending", 0)
-        done = pending == 0
-        text = t(language, "announce_done" if done else "announce_progress", pending=pending, **counts)
-        if text != shown:
-            try:
-                await message.edit_text(text, parse_mode=ParseMode.HTML)
-                shown = text
-            except TelegramError:  # a stalled or rate-limited edit: the next one catches up
-                logger.debug("progress edit failed", exc_info=True)
-        if done:
-            async with sessions.begin() as session:
-                await set_announcement_status(session=session, announcement_id=announcement_id, status="done")
-            return
-        await asyncio.sleep(_PROGRESS_EVERY)
+    # Another admin (or a double tap) may have started it already; either way the loop sends it.
+    if started and context.bot_data.announcements is not None:
+        context.bot_data.announcements.wake()
 
 
 async def stats(update: Update, context: Context) -> None:

@@ -1,23 +1,19 @@
-"""/report: the reporting contacts of the sources, or a user's report filed with the admins."""
+"""/report: the reporting contacts of the sources, or a user's report filed with the admins (through the outbox)."""
 
 from __future__ import annotations
 
-import logging
-
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import Context, lang
 from bot.handlers.replies import argument, clean
-from bot.render import contacts_text, esc
+from bot.render import contacts_text
+from bot.reports import enqueue_report_notice
 from bot.texts import t
 from storage import create_report, recent_contacts
 
 __all__ = ["HANDLERS", "MAX_REPORT"]
-
-logger = logging.getLogger(__name__)
 
 MAX_REPORT = 2000  # characters: a report is a message, not a document
 
@@ -53,16 +49,11 @@ async def report(update: Update, context: Context) -> None:
             username=user.username if user else None,
             text=text,
         )
+        # The admins' notices commit with the report: acknowledged means it will reach them.
+        await enqueue_report_notice(session, report=ticket, admins=context.bot_data.admins)
+    if context.bot_data.sender is not None:
+        context.bot_data.sender.wake()
     await message.reply_text(t(language, "report_ack", ticket=ticket.id), parse_mode=ParseMode.HTML, do_quote=False)
-    # The reporter's identity goes to the admins only.
-    who = esc(user.full_name if user else "?") + (f" (@{esc(user.username)})" if user and user.username else "")
-    who += f" <code>{user.id if user else '?'}</code>"
-    notice = t("zh", "report_admin", ticket=ticket.id, who=who, text=esc(text))
-    for admin in context.bot_data.admins:
-        try:
-            await context.bot.send_message(admin, notice, parse_mode=ParseMode.HTML)
-        except TelegramError:  # an admin who never started the bot cannot be written to
-            logger.warning("could not forward report #%s to admin %s", ticket.id, admin)
 
 
 HANDLERS: list[BaseHandler[Update, Context, None]] = [CommandHandler("report", report)]

@@ -1,0 +1,56 @@
+"""Report notices to the admins: outbox rows, one per admin, in the transaction that files the report.
+
+A report is acknowledged only after it and its notices committed together, so a notice survives
+a Telegram outage (the sender retries it) and a crash after the acknowledgement (the next start
+sends it). `Report.forwarded` says the notices were enqueued: a report filed while no admin was
+configured is enqueued when the bot next starts with admins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.render import esc
+from bot.texts import t
+from storage import OutboxKind, Report, enqueue, mark_report_forwarded, reports_to_forward
+
+__all__ = ["enqueue_report_notice", "forward_waiting_reports", "report_notice"]
+
+_PAGE = 100  # waiting reports enqueued per transaction
+
+
+def report_notice(report: Report) -> str:
+    """Return the admins' notice of a report: the text and who filed it (for the admins only)."""
+    who = esc(report.name or "?") + (f" (@{esc(report.username)})" if report.username else "")
+    who += f" <code>{report.user_id if report.user_id is not None else '?'}</code>"
+    return t("zh", "report_admin", ticket=report.id, who=who, text=esc(report.text))
+
+
+async def enqueue_report_notice(session: AsyncSession, *, report: Report, admins: Collection[int]) -> int:
+    """Enqueue the report's notice for every admin in the caller's transaction; return the rows added."""
+    if not admins:
+        return 0  # kept unforwarded until admins are configured
+    added = await enqueue(
+        session=session,
+        kind=OutboxKind.REPORT,
+        key=str(report.id),
+        chat_ids=sorted(admins),
+        payload={"parts": [{"text": report_notice(report)}]},
+    )
+    await mark_report_forwarded(session=session, report_id=report.id)
+    return added
+
+
+async def forward_waiting_reports(sessions: async_sessionmaker[AsyncSession], admins: Collection[int]) -> int:
+    """Enqueue the notices of reports filed while no admin was configured; return the rows added."""
+    added = 0
+    while admins:
+        async with sessions.begin() as session:
+            waiting = await reports_to_forward(session=session, limit=_PAGE)
+            for report in waiting:
+                added += await enqueue_report_notice(session, report=report, admins=admins)
+        if len(waiting) < _PAGE:
+            break
+    return added
