@@ -38,8 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest._decode import decode_html
-from ingest._html import extract_html
+from ingest import decode_html, extract_html
 
 __all__ = ["main"]
 

@@ -94,8 +94,7 @@ from bench._site import (
 from bot.analysis import Analyzer
 from bot.config import IngestSettings
 from bot.jobs import ingest_source
-from ingest import FetchConfig, Fetcher, Source, SourceKind, discover, parse, simhash
-from ingest._read import fetch_article
+from ingest import FetchConfig, Fetcher, Source, SourceKind, discover, fetch_article, parse, simhash
 from storage import ArticleRecord, SummaryRecord, index_text, make_engine, make_sessionmaker, upgrade
 from summarizer import summarize
 

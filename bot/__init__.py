@@ -1,4 +1,4 @@
-"""The newsbot application: command line, settings and (to come) the Telegram bot."""
+"""The newsbot application: settings, the Telegram bot and its delivery, the command line."""
 
 from bot.config import ConfigError, Settings, load_settings
 

@@ -76,8 +76,7 @@ def _with_services(settings: Settings, use: Callable[[Services], Awaitable[T]], 
 
 async def _read_target(target: str, settings: Settings) -> Article:
     """Read one article from a URL, a file or stdin."""
-    from ingest import MAX_BYTES, TooLargeError, parse
-    from ingest._read import fetch_article, read_file
+    from ingest import MAX_BYTES, TooLargeError, fetch_article, parse, read_file
 
     if target.startswith(("http://", "https://")):
         async with settings.fetcher(target) as fetcher:

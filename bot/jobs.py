@@ -27,8 +27,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.analysis import Analyzer
 from bot.digests import enqueue_channel_posts
-from ingest import Article, Fetcher, IngestError, NotAnArticle, Source, SourceKind, discover, verdict
-from ingest._read import fetch_article, is_file_url
+from ingest import (
+    Article,
+    Fetcher,
+    IngestError,
+    NotAnArticle,
+    Source,
+    SourceKind,
+    discover,
+    fetch_article,
+    is_file_url,
+    verdict,
+)
 from storage import (
     ArticleRecord,
     DatabaseUnavailable,
@@ -64,8 +74,6 @@ logger = logging.getLogger(__name__)
 
 FAILED = "failed"
 NOT_ARTICLE = "not_article"  # read well, but an index, a menu or site furniture: not stored
-# Reposts with a credit or editor line added land within 6 of 64 SimHash bits.
-NEAR_DUPLICATE_BITS = 6
 # After this many failed runs in a row a source is tried less often (and `newsbot sources` says so).
 FAILURES_BEFORE_BACKOFF = 10
 _MAX_BACKOFF = 16  # times the configured interval
@@ -96,11 +104,6 @@ class IngestTally:
         self.counts[outcome] += 1
         if error:
             self.errors.append(error)
-
-    def merge(self, other: IngestTally) -> None:
-        """Add another run's counts and errors to this one."""
-        self.counts.update(other.counts)
-        self.errors.extend(other.errors)
 
     @property
     def total(self) -> int:
@@ -224,7 +227,6 @@ async def _ingest_one(url: str, run: _Run) -> _Outcome:
                 summary=analysis.summary,
                 search_text=analysis.search_text,
                 fetched_at=datetime.now(UTC),
-                near_duplicate_bits=NEAR_DUPLICATE_BITS,
             )
             outcome = _Outcome(stored.outcome, article_id=stored.article_id)
             if stored.outcome is StoreOutcome.NEW:

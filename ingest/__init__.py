@@ -14,6 +14,7 @@ from ingest._discover import canonical_url, discover
 from ingest._fetch import DEFAULT_USER_AGENT, FetchConfig, Fetcher, Response
 from ingest._html import extract_html
 from ingest._parse import MAX_BYTES, parse
+from ingest._read import Fetched, fetch_article, is_file_url, read_file
 from ingest._sources import Source, SourceKind
 from ingest._textdump import parse_text_dump
 from ingest._verdict import Verdict, verdict
@@ -46,6 +47,7 @@ __all__ = [
     "FetchConfig",
     "FetchError",
     "FetchTimeout",
+    "Fetched",
     "Fetcher",
     "HTTPStatusError",
     "IngestError",
@@ -61,9 +63,12 @@ __all__ = [
     "decode_html",
     "discover",
     "extract_html",
+    "fetch_article",
     "hamming",
+    "is_file_url",
     "parse",
     "parse_text_dump",
+    "read_file",
     "simhash",
     "verdict",
 ]

@@ -4,14 +4,9 @@ reports and channels. Each takes a keyword-only `session` and never commits: the
 transaction.
 
 A sender claims, sends and records in separate short transactions, holding no lock while it
-talks to Telegram:
-
-    >>> async with sessions() as session, session.begin():
-    ...     rows = await claim_due(session=session, worker="host:4242", limit=30)
-    >>> for row in rows:
-    ...     ids = [await send(row.chat_id, part) for part in row.payload]
-    ...     async with sessions() as session, session.begin():
-    ...         await mark_sent(session=session, row_id=row.id, message_ids=ids)
+talks to Telegram: `claim_due` leases a batch, `mark_sent_many` records the sends of many rows in
+one statement, and `mark_progress`, `mark_retry`, `mark_failed` and `mark_blocked_row` record the
+rest (see `bot.outbox.OutboxSender`).
 
 A row whose sender dies stays 'sending' until its lease runs out, then the next claim takes it
 again: nothing is lost, and a message whose result was not recorded may be sent twice.

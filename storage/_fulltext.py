@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-from summarizer._tokens import segmenter
+from summarizer import segmenter
 
 __all__ = ["index_text", "query_words"]
 

@@ -1,5 +1,7 @@
-"""Every query newsbot runs. Each takes a keyword-only `session` and never commits: the caller
-owns `session.begin()`, so an article and what follows from it share one transaction."""
+"""The queries of articles, sources and their fetch state (`_delivery` holds delivery's).
+
+Each takes a keyword-only `session` and never commits: the caller owns `session.begin()`, so an
+article and what follows from it share one transaction."""
 
 from __future__ import annotations
 
@@ -44,7 +46,8 @@ __all__ = [
 ]
 
 # Articles whose SimHashes differ in at most this many of 64 bits are the same report.
-NEAR_DUPLICATE_BITS = 3
+# Reposts with a credit or editor line added land within 6 of 64 SimHash bits.
+NEAR_DUPLICATE_BITS = 6
 _MAX_NEAR_DUPLICATE_BITS = 7  # up to here a band lookup probes at most 17 values per band
 _MASK64 = (1 << 64) - 1
 # PostgreSQL advisory lock key (any 64-bit number of our own) that makes article writers take turns.

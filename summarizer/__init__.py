@@ -16,7 +16,7 @@ from summarizer._rank import Weights
 from summarizer._sentences import split_paragraphs, split_sentences
 from summarizer._summarize import VERSION, Document, Reading, read, summarize
 from summarizer._summary import Directive, Facts, RankedSentence, Summary
-from summarizer._tokens import SEGMENTERS, prefix_words, segmented_by
+from summarizer._tokens import SEGMENTERS, prefix_words, segmented_by, segmenter
 from summarizer._weights import WEIGHTS
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "prefix_words",
     "read",
     "segmented_by",
+    "segmenter",
     "split_paragraphs",
     "split_sentences",
     "summarize",

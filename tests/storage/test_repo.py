@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ingest import Article, Author, Contact, ContactKind
 from storage import (
+    NEAR_DUPLICATE_BITS,
     ArticleRecord,
     StoreOutcome,
     StoreResult,
@@ -90,7 +91,7 @@ async def store(
     version: str = "1.0.0",
     fetched_at: datetime = FETCHED_AT,
     source: str = "荆州新闻网",
-    near_duplicate_bits: int = 3,
+    near_duplicate_bits: int = NEAR_DUPLICATE_BITS,
 ) -> StoreResult:
     source_id = await ensure_source(session=session, name=source, kind="listpage", url="https://jingzhou.gov.cn/")
     return await store_article(
