@@ -86,7 +86,9 @@ def decode(data: str | None) -> Callback:
     return Callback(action, args)
 
 
-def pattern(action: Action) -> re.Pattern[str]:
-    """Return the regex a CallbackQueryHandler for `action` filters on."""
-    args = "".join(r":\d{1,16}" for _ in range(_ARITY[action]))
-    return re.compile(rf"^{re.escape(action.value)}{args}$")
+def pattern(*actions: Action) -> re.Pattern[str]:
+    """Return the regex a CallbackQueryHandler for any of `actions` filters on."""
+    if not actions:
+        raise ValueError("a pattern needs at least one action")
+    each = (re.escape(a.value) + "".join(r":\d{1,16}" for _ in range(_ARITY[a])) for a in actions)
+    return re.compile(rf"^(?:{'|'.join(each)})$")

@@ -255,13 +255,11 @@ async def channel(update: Update, context: Context) -> None:
     await _reply(update, t(language, "channel_bound", channel=esc(name)))
 
 
-_BUTTONS = "|".join(p.pattern.strip("^$") for p in map(pattern, (Action.ANNOUNCE, Action.CANCEL_ANNOUNCE)))
-
 HANDLERS: list[BaseHandler[Update, Context, None]] = [
     CommandHandler("announce", announce),
     CommandHandler("stats", stats),
     CommandHandler("ingest", ingest_now),
     CommandHandler("reports", reports),
     CommandHandler("channel", channel),
-    CallbackQueryHandler(on_button, pattern=f"^(?:{_BUTTONS})$"),
+    CallbackQueryHandler(on_button, pattern=pattern(Action.ANNOUNCE, Action.CANCEL_ANNOUNCE)),
 ]

@@ -317,13 +317,6 @@ async def on_button(update: Update, context: Context) -> None:
         await _show_search(update, context, words, offset=press.args[0])
 
 
-_BUTTONS = "|".join(
-    p.pattern.strip("^$")
-    for p in map(
-        pattern, (Action.FULL, Action.SUMMARY, Action.DIRECTIVES, Action.CONTACTS, Action.LATEST, Action.SEARCH)
-    )
-)
-
 HANDLERS: list[BaseHandler[Update, Context, None]] = [
     CommandHandler("start", start),
     CommandHandler("help", help_command),
@@ -332,5 +325,8 @@ HANDLERS: list[BaseHandler[Update, Context, None]] = [
     CommandHandler("full", full),
     CommandHandler("search", search),
     CommandHandler("sources", sources),
-    CallbackQueryHandler(on_button, pattern=f"^(?:{_BUTTONS})$"),
+    CallbackQueryHandler(
+        on_button,
+        pattern=pattern(Action.FULL, Action.SUMMARY, Action.DIRECTIVES, Action.CONTACTS, Action.LATEST, Action.SEARCH),
+    ),
 ]

@@ -213,14 +213,10 @@ async def on_button(update: Update, context: Context) -> None:
         await edit_in_place(query, *view)
 
 
-_BUTTONS = "|".join(
-    p.pattern.strip("^$") for p in map(pattern, (Action.SUBSCRIBE, Action.TOGGLE_SOURCE, Action.DIGEST_SIZE))
-)
-
 HANDLERS: list[BaseHandler[Update, Context, None]] = [
     CommandHandler("subscribe", subscribe_command),
     CommandHandler("unsubscribe", unsubscribe_command),
     CommandHandler("settings", settings_command),
     CommandHandler("filter", filter_command),
-    CallbackQueryHandler(on_button, pattern=f"^(?:{_BUTTONS})$"),
+    CallbackQueryHandler(on_button, pattern=pattern(Action.SUBSCRIBE, Action.TOGGLE_SOURCE, Action.DIGEST_SIZE)),
 ]
