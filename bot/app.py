@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_PAUSED
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
@@ -36,7 +37,7 @@ from bot.scheduler import schedule_sources
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
 from bot.transport import AiohttpRequest
 from ingest import Fetcher, Source
-from storage import StoreOutcome, make_engine, make_sessionmaker, upgrade
+from storage import Leadership, StoreOutcome, make_engine, make_sessionmaker, upgrade
 
 __all__ = [
     "Services",
@@ -49,6 +50,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+LEAD_EVERY = 10.0  # seconds between tries to lead (and checks that the lead is still held)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +255,9 @@ async def run_bot(
             await forward_waiting_reports(services.sessions, frozenset(settings.admins))
             sending = asyncio.create_task(sender.run())
             following = asyncio.create_task(announcements.run())
-            scheduler.start()
+            leading = (
+                asyncio.create_task(_lead(Leadership(services.sessions.kw["bind"]), scheduler)) if schedule else None
+            )
             logger.info("newsbot is running")
             try:
                 await stop.wait()
@@ -260,11 +265,39 @@ async def run_bot(
                 # Stop taking updates, let in-flight sends finish, then close.
                 if application.updater is not None and application.updater.running:
                     await application.updater.stop()
-                scheduler.shutdown(wait=False)
+                if leading is not None:
+                    leading.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await leading
+                if scheduler.running:
+                    scheduler.shutdown(wait=False)
                 announcements.stop()
                 sender.stop()
                 await following
                 await sending
+
+
+async def _lead(leadership: Leadership, scheduler: AsyncIOScheduler, every: float = LEAD_EVERY) -> None:
+    """Run the scheduled jobs while this process leads; try to lead every `every` seconds.
+
+    Of the full processes on one PostgreSQL only the leader ingests and enqueues digests, so two
+    processes never crawl twice; when it dies, another takes over within `every` seconds.
+    """
+    try:
+        while True:
+            if await leadership.take():
+                if not scheduler.running:
+                    logger.info("leading: this process runs the scheduled jobs")
+                    scheduler.start()
+                elif scheduler.state == STATE_PAUSED:
+                    logger.info("leading again: the scheduled jobs resume")
+                    scheduler.resume()
+            elif scheduler.running and scheduler.state != STATE_PAUSED:
+                logger.warning("no longer leading (the database connection was lost): the scheduled jobs pause")
+                scheduler.pause()
+            await asyncio.sleep(every)
+    finally:
+        await leadership.release()
 
 
 async def _take_updates(

@@ -232,7 +232,7 @@ def run(
     send_only: Annotated[
         bool,
         typer.Option(
-            "--send-only", help="Only send (outbox, digests, ingest): a second process beside one that polls."
+            "--send-only", help="Only send the outbox (no updates, no scheduled job): a process beside one that polls."
         ),
     ] = False,
     config: ConfigOption = None,
@@ -258,7 +258,7 @@ def run(
         hook = Webhook(url=webhook, secret=secret, listen=listen, port=port, path=urlsplit(webhook).path.lstrip("/"))
     _configure_logging(settings)
     try:
-        _run(run_bot(settings, webhook=hook, updates=not send_only))
+        _run(run_bot(settings, webhook=hook, updates=not send_only, schedule=not send_only))
     except TelegramError as exc:
         # InvalidToken quotes the token it was given.
         _fail(redact(f"Telegram Bot API: {exc}", secrets_of(settings)))

@@ -14,11 +14,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.jobs import IngestTally
 from ingest import Source
 
-__all__ = ["job_id", "schedule_sources"]
+__all__ = ["FIRST_RUN_SPACING", "job_id", "schedule_sources"]
 
 logger = logging.getLogger(__name__)
 
 RunSource = Callable[[Source], Awaitable[IngestTally]]
+FIRST_RUN_SPACING = timedelta(seconds=5)
 
 
 def job_id(source: Source) -> str:
@@ -31,8 +32,12 @@ def _trigger(every: timedelta, start: datetime | None = None) -> IntervalTrigger
 
 
 def schedule_sources(scheduler: AsyncIOScheduler, sources: Sequence[Source], run: RunSource) -> None:
-    """Add one interval job per source, the first run due now."""
-    for source in sources:
+    """Add one interval job per source, the first runs `FIRST_RUN_SPACING` apart from now on.
+
+    Spread, a start does not fetch every source at once (nor a restart of many processes).
+    """
+    now = datetime.now(UTC)
+    for index, source in enumerate(sources):
 
         async def job(source: Source = source) -> None:
             try:
@@ -61,6 +66,6 @@ def schedule_sources(scheduler: AsyncIOScheduler, sources: Sequence[Source], run
             max_instances=1,  # a slow run is never overlapped by the next
             coalesce=True,  # after a pause, one catch-up run rather than a burst
             misfire_grace_time=max(1, int(source.interval.total_seconds())),
-            next_run_time=datetime.now(UTC),
+            next_run_time=now + min(index * FIRST_RUN_SPACING, source.interval),
             replace_existing=True,
         )

@@ -62,6 +62,7 @@ from storage._delivery import (
 )
 from storage._engine import make_engine, make_sessionmaker
 from storage._fulltext import index_text
+from storage._leader import Leadership
 from storage._migrate import upgrade
 from storage._models import (
     DEFAULT_DIGEST_SIZE,
@@ -124,6 +125,7 @@ __all__ = [
     "DeliveryStats",
     "FetchState",
     "InvalidDatabaseURL",
+    "Leadership",
     "MigrationError",
     "NotSubscribed",
     "OutboxKind",

@@ -12,7 +12,7 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.jobs import IngestTally
-from bot.scheduler import job_id, schedule_sources
+from bot.scheduler import FIRST_RUN_SPACING, job_id, schedule_sources
 from ingest import Source, SourceKind
 
 
@@ -106,3 +106,19 @@ async def test_a_run_stopped_at_shutdown_is_not_logged_as_a_failure(caplog: pyte
     await asyncio.sleep(0.05)
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
     assert "ingest run of busy stopped at shutdown" in caplog.messages
+
+
+@pytest.mark.asyncio
+async def test_first_runs_are_spread_rather_than_all_at_start() -> None:
+    async def run(src: Source) -> IngestTally:
+        return IngestTally()
+
+    scheduler = AsyncIOScheduler()
+    sources = [source(name, 3600) for name in ("a", "b", "c")]
+    schedule_sources(scheduler, sources, run)
+    scheduler.start(paused=True)
+    try:
+        firsts = [scheduler.get_job(job_id(s)).next_run_time for s in sources]
+    finally:
+        scheduler.shutdown(wait=False)
+    assert [later - firsts[0] for later in firsts] == [timedelta(0), FIRST_RUN_SPACING, 2 * FIRST_RUN_SPACING]
