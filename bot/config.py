@@ -120,7 +120,11 @@ class IngestSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     workers: int = Field(1, ge=0, description="processes that summarise new articles; 0: a thread of the bot's own")
-    in_flight: int = Field(4, ge=1, description="articles of one run fetched, summarised and stored at once")
+    in_flight: int = Field(
+        4,
+        ge=1,
+        description="articles of one run fetched, summarised and stored at once: keeps a worker and this process busy",
+    )
 
 
 class FloodSettings(BaseModel):

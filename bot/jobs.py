@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.analysis import Analyzer
+from bot.config import IngestSettings
 from bot.digests import enqueue_channel_posts
 from ingest import (
     Article,
@@ -79,7 +80,7 @@ FAILURES_BEFORE_BACKOFF = 10
 _MAX_BACKOFF = 16  # times the configured interval
 
 Progress = Callable[[str, str], None]  # (url, outcome) after each article
-IN_FLIGHT = 4  # articles of one run at once: enough to keep a worker process and this one busy
+IN_FLIGHT = IngestSettings().in_flight  # the `[ingest] in_flight` default, for callers without settings
 _IN_THREAD = Analyzer(0)
 
 

@@ -44,6 +44,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.config import DeliverySettings
 from bot.ratelimit import RateLimiter
 from storage import (
     OutboxRow,
@@ -59,6 +60,7 @@ from storage import (
 
 __all__ = ["OutboxSender", "Verdict", "classify"]
 
+_DEFAULTS = DeliverySettings()  # the `[delivery]` defaults, for senders built without settings
 logger = logging.getLogger(__name__)
 
 
@@ -113,10 +115,10 @@ class OutboxSender:
         limiter: RateLimiter,
         *,
         batch: int = 50,
-        concurrency: int = 16,
-        max_attempts: int = 5,
+        concurrency: int = _DEFAULTS.concurrency,
+        max_attempts: int = _DEFAULTS.max_attempts,
         backoff: timedelta = timedelta(seconds=2),
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(seconds=_DEFAULTS.lease),
         flush_every: float = 0.2,
         max_outage_wait: timedelta = timedelta(seconds=60),
     ) -> None:
