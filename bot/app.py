@@ -31,13 +31,13 @@ from bot.flood import FloodLimiter, flood_handler
 from bot.handlers import HANDLERS
 from bot.jobs import IngestTally, Progress, ingest_page, ingest_source
 from bot.outbox import OutboxSender
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import RateLimiter, SharedBudget
 from bot.reports import forward_waiting_reports
 from bot.scheduler import schedule_sources
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
 from bot.transport import AiohttpRequest
 from ingest import Fetcher, Source
-from storage import Leadership, StoreOutcome, make_engine, make_sessionmaker, upgrade
+from storage import Leadership, StoreOutcome, make_engine, make_sessionmaker, shared_database, upgrade
 
 __all__ = [
     "Services",
@@ -230,10 +230,12 @@ async def run_bot(
     async with open_services(settings) as services:
         application = build_application(settings, services)
         rate = settings.delivery.rate or None
+        # Processes on one PostgreSQL keep Telegram's overall limit together: it is the bot's.
+        together = rate and shared_database(services.sessions.kw["bind"])
         sender = OutboxSender(
             application.bot,
             services.sessions,
-            RateLimiter(global_rate=rate),
+            RateLimiter(global_rate=rate, shared=SharedBudget(services.sessions, rate) if together else None),
             concurrency=settings.delivery.concurrency,
             max_attempts=settings.delivery.max_attempts,
             lease=timedelta(seconds=settings.delivery.lease),

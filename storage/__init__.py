@@ -50,6 +50,7 @@ from storage._delivery import (
     recent_reports,
     remove_filter,
     reports_to_forward,
+    reserve_sends,
     set_announcement_status,
     set_followed_sources,
     subscribe,
@@ -62,7 +63,7 @@ from storage._delivery import (
 )
 from storage._engine import make_engine, make_sessionmaker
 from storage._fulltext import index_text
-from storage._leader import Leadership
+from storage._leader import Leadership, shared_database
 from storage._migrate import upgrade
 from storage._models import (
     DEFAULT_DIGEST_SIZE,
@@ -77,6 +78,7 @@ from storage._models import (
     OutboxRow,
     OutboxStatus,
     Report,
+    SendBudget,
     Source,
     Subscriber,
     SubscriberFilter,
@@ -132,6 +134,7 @@ __all__ = [
     "OutboxRow",
     "OutboxStatus",
     "Report",
+    "SendBudget",
     "Source",
     "StorableArticle",
     "StorageError",
@@ -193,6 +196,7 @@ __all__ = [
     "record_source_run",
     "remove_filter",
     "reports_to_forward",
+    "reserve_sends",
     "save_fetch_state",
     "save_search_text",
     "save_summary",
@@ -200,6 +204,7 @@ __all__ = [
     "search_articles",
     "set_announcement_status",
     "set_followed_sources",
+    "shared_database",
     "store_article",
     "stored_content_hash",
     "subscribe",

@@ -61,6 +61,7 @@ from storage._models import (
     OutboxRow,
     OutboxStatus,
     Report,
+    SendBudget,
     Source,
     Subscriber,
     SubscriberFilter,
@@ -762,6 +763,32 @@ async def enqueue(
         stmt = stmt.on_conflict_do_nothing(index_elements=[OutboxRow.kind, OutboxRow.key, OutboxRow.chat_id])
         added += len((await session.execute(stmt.returning(OutboxRow.id))).all())
     return added
+
+
+# The send budget ----------------------------------------------------------------------------------
+
+
+async def reserve_sends(
+    *, session: AsyncSession, count: int, interval: float, now: float, name: str = "telegram"
+) -> float:
+    """Reserve `count` send slots `interval` seconds apart; return when the first starts.
+
+    Times are seconds since the epoch. The slots follow the last ones reserved by any sender, or
+    start at `now` if those are over: time left unused is not saved up, so a budget idle for an
+    hour allows no burst. The row stays locked until the caller commits, so reservations are
+    taken one after the other.
+    """
+    span = count * interval
+    start = case((SendBudget.next_free > now, SendBudget.next_free), else_=literal(now))
+    stmt = (
+        update(SendBudget).where(SendBudget.name == name).values(next_free=start + span).returning(SendBudget.next_free)
+    )
+    end = await session.scalar(stmt)
+    if end is None:  # the first reservation of this limit
+        await session.execute(_insert(session, SendBudget).values(name=name, next_free=now).on_conflict_do_nothing())
+        end = await session.scalar(stmt)
+    assert end is not None
+    return float(end) - span
 
 
 async def claim_due(

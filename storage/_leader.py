@@ -9,17 +9,25 @@ machine's file: every process leads.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-__all__ = ["Leadership"]
+__all__ = ["Leadership", "shared_database"]
 
 logger = logging.getLogger(__name__)
 
 _CLASS = 0x6E627363  # "nbsc": the first half of the lock's key, the schema's hash the second
+_LOCK = text("SELECT pg_try_advisory_lock(:class, hashtext(current_schema()))")
+_UNLOCK = text("SELECT pg_advisory_unlock(:class, hashtext(current_schema()))")
+
+
+def shared_database(engine: AsyncEngine) -> bool:
+    """Whether several processes can share `engine`'s database (PostgreSQL), so they must agree."""
+    return engine.dialect.name == "postgresql"
 
 
 class Leadership:
@@ -32,7 +40,7 @@ class Leadership:
     @property
     def shared(self) -> bool:
         """Whether several processes can share the database (PostgreSQL), so leading means something."""
-        return self.engine.dialect.name == "postgresql"
+        return shared_database(self.engine)
 
     async def take(self) -> bool:
         """Return whether this process leads now: the lock is held (taken now or before, and still alive)."""
@@ -43,9 +51,7 @@ class Leadership:
                 await self._held.execute(text("SELECT 1"))  # the lock lives as long as this connection
                 return True
             connection = await self.engine.connect()
-            taken = await connection.scalar(
-                text("SELECT pg_try_advisory_lock(:class, hashtext(current_schema()))"), {"class": _CLASS}
-            )
+            taken = await connection.scalar(_LOCK, {"class": _CLASS})
             await connection.commit()  # the lock is the session's: it outlives the transaction
         except (OperationalError, DBAPIError) as exc:
             logger.warning("leadership check failed: %s", exc)
@@ -61,6 +67,10 @@ class Leadership:
         """Give the leadership up (closing its connection releases the lock)."""
         held, self._held = self._held, None
         if held is not None:
-            # Invalidated, not returned to the pool: the server session ends, and the lock with it.
+            # Unlocked first: a closed connection's server session ends (and drops the lock) a
+            # moment later, and a successor asking in that moment would be refused.
+            with contextlib.suppress(OperationalError, DBAPIError):
+                await held.execute(_UNLOCK, {"class": _CLASS})
+            # Invalidated, not returned to the pool: whatever else the session held goes with it.
             await held.invalidate()
             await held.close()

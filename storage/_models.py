@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -41,6 +42,7 @@ __all__ = [
     "OutboxRow",
     "OutboxStatus",
     "Report",
+    "SendBudget",
     "Source",
     "Subscriber",
     "SubscriberFilter",
@@ -426,3 +428,17 @@ class Channel(Base):
     active: Mapped[bool] = mapped_column(default=True, comment="False once unbound or the bot lost access")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it was first bound")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the row last changed")
+
+
+class SendBudget(Base):
+    """A send rate shared by every sender on the database: when its next free slot starts.
+
+    Senders reserve slots here a few at a time, so processes beside each other keep Telegram's
+    overall limit together rather than each on its own.
+    """
+
+    __tablename__ = "send_budget"
+    __table_args__ = ({"comment": "The next free send slot of each shared rate limit"},)
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Which limit: telegram, the bot's own")
+    next_free: Mapped[float] = mapped_column(Float, comment="Seconds since the epoch when the next slot starts")

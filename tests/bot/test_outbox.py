@@ -23,7 +23,7 @@ from telegram.request import HTTPXRequest
 
 from bot.emulator import BotAPIEmulator, LoggedRequest
 from bot.outbox import OutboxSender
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import RateLimiter, SharedBudget
 from storage import (
     OutboxKind,
     OutboxRow,
@@ -32,6 +32,7 @@ from storage import (
     active_subscriber_ids,
     enqueue,
     get_subscriber,
+    make_engine,
     make_sessionmaker,
     outbox_tally,
     pending_count,
@@ -197,6 +198,35 @@ async def test_an_announcement_to_500_reaches_every_active_subscriber_exactly_on
         for chat_id in blocked:
             subscriber = await get_subscriber(session=session, chat_id=chat_id)
             assert subscriber is not None and not subscriber.active and subscriber.blocked_at is not None
+
+
+async def test_two_senders_on_one_database_keep_one_overall_rate(
+    bot_api: BotAPIEmulator, tg: Bot, sessions: async_sessionmaker[AsyncSession], migrated_url: str
+) -> None:
+    rate, count = 100.0, 100
+    chats = list(range(20_001, 20_001 + count))
+    await subscribe_all(sessions, chats)
+    await broadcast(sessions, chats)
+    other_engine = make_engine(migrated_url)  # the second sender's process: its own engine
+    other_sessions = make_sessionmaker(other_engine)
+    try:
+        senders = [
+            make_sender(tg, s, RateLimiter(global_rate=rate, shared=SharedBudget(s, rate)), batch=10)
+            for s in (sessions, other_sessions)
+        ]
+        senders[0].worker, senders[1].worker = "first", "second"
+        started = time.monotonic()
+        await asyncio.gather(*(drain(sender, s) for sender, s in zip(senders, (sessions, other_sessions), strict=True)))
+        elapsed = time.monotonic() - started
+    finally:
+        await other_engine.dispose()
+    assert received(bot_api) == Counter(chats)
+    # Each send waits for a slot of its own and slots follow each other 1/rate apart, whichever
+    # sender took them: a hundred sends cannot end sooner than 99 intervals after the start.
+    assert elapsed >= 0.98 * (count - 1) / rate, f"{count} sends in {elapsed:.2f} s at {rate:.0f}/s"
+    rows = await outbox(sessions)
+    claims = Counter(rows[c].claimed_by for c in chats)
+    assert claims.keys() == {"first", "second"}, claims  # both sent: the budget was shared, not one sender's
 
 
 async def test_enqueuing_a_broadcast_twice_sends_it_once(

@@ -25,6 +25,7 @@ TABLES = {
     "fetch_state",
     "outbox",
     "reports",
+    "send_budget",
     "sources",
     "subscriber_filters",
     "subscriber_sources",
