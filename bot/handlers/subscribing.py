@@ -10,9 +10,9 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Action, decode, encode, pattern
-from bot.context import Context, lang
 from bot.handlers.replies import argument, edit_in_place
 from bot.render import esc
+from bot.services import Context, lang
 from bot.texts import t
 from storage import (
     add_filter,

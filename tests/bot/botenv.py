@@ -13,9 +13,10 @@ from typing import Any
 import pytest_asyncio
 from pydantic import SecretStr
 
-from bot.app import open_services, run_bot
+from bot.app import run_bot
 from bot.config import FetchSettings, Settings, SourceSettings, sample_source
 from bot.emulator import BotAPIEmulator, Sent
+from bot.services import open_services
 from ingest import SourceKind
 
 __all__ = ["ADMIN", "TOKEN", "USER", "BotEnv", "bot_env", "make_settings", "running", "running_bot"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import open_services
 from bot.callbacks import Action, encode
-from bot.jobs import ingest_targets
+from bot.pipeline import ingest_targets
+from bot.services import open_services
 from tests.bot.botenv import ADMIN, USER, BotEnv
 
 pytestmark = pytest.mark.asyncio
