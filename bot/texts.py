@@ -108,6 +108,10 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         EN: "Unsubscribed. /subscribe any time to come back.",
     },
     "not_subscribed": {ZH: "你还没有订阅，发送 /subscribe 订阅。", EN: "You are not subscribed; send /subscribe."},
+    "group_admins_only": {
+        ZH: "群组的订阅只能由群管理员设置。",
+        EN: "Only the group's administrators can change its subscription.",
+    },
     "settings": {
         ZH: "<b>设置</b>\n摘要时间：{time}（{zone}）\n每次篇数：{size}\n过滤：{filters}\n\n"
         "用 /subscribe 时:分 修改时间，/filter 管理关键词；点击下方按钮选择来源（✓ 为关注）。",
