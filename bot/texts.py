@@ -194,6 +194,7 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
     "channel_hint": {ZH: "用法：/channel @频道用户名", EN: "Usage: /channel @channelname"},
     "busy": {ZH: "请求太频繁，请稍后再试。", EN: "Too many requests; please wait a moment."},
     "sorry": {ZH: "抱歉，出了点问题，请稍后再试。", EN: "Sorry, something went wrong; please try again later."},
+    "not_saved": {ZH: "暂时无法保存，请稍后再试。", EN: "That cannot be saved for now; please try again later."},
     "stale_button": {ZH: "这个按钮已失效。", EN: "That button has expired."},
     "edited": {
         ZH: "修改过的命令不会再次执行，请重新发送。",

@@ -78,7 +78,7 @@ _OPEN_FILE = "newsbot_open_file"  # the key of a SQLite connection's _OpenFile i
 
 
 class _OpenFile:
-    """The SQLite file an engine opened first, which its path must keep naming.
+    """The SQLite file an engine was made for (or first created), which its path must keep naming.
 
     Deleted (or replaced) under a running process, the file lives on, unlinked, in the open
     connections, and every write into it is lost at stop. So each write transaction compares the
@@ -88,7 +88,8 @@ class _OpenFile:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.identity: tuple[int, int] | None = None  # (st_dev, st_ino) at the first connect
+        # (st_dev, st_ino) now, or once the first connect has created the file.
+        self.identity = self._now()
         self._reported = False
 
     def _now(self) -> tuple[int, int] | None:
