@@ -40,7 +40,8 @@ def async_url(url: str) -> URL:
 
 
 def make_engine(url: str) -> AsyncEngine:
-    """Return an async engine for `url`; SQLite gets WAL, foreign keys and real transactions.
+    """Return an async engine for `url`; SQLite gets WAL, foreign keys and real transactions, and
+    refuses writes once its file is deleted or replaced (`_OpenFile`).
 
     Raises:
         InvalidDatabaseURL: the URL is malformed or names another database.
