@@ -25,7 +25,7 @@ from bot.scheduler import schedule_bot_jobs
 from bot.services import BotData, Context, Services, lang, open_services
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
 from bot.transport import AiohttpRequest
-from storage import Leadership, shared_database
+from storage import DatabaseFileGone, Leadership, shared_database
 
 __all__ = ["build_application", "on_error", "register_commands", "run_bot"]
 
@@ -67,7 +67,14 @@ def build_application(settings: Settings, services: Services) -> Application[Any
 
 async def on_error(update: object, context: Context) -> None:
     """Log the error first, then tell the user something went wrong (never the details)."""
-    logger.error("handling %s failed", getattr(update, "update_id", update), exc_info=context.error)
+    update_id = getattr(update, "update_id", update)
+    if isinstance(context.error, DatabaseFileGone):
+        # Storage logged it once at ERROR; each write refused since is only this update's.
+        logger.info("update %s not saved: %s", update_id, context.error)
+        answer = "not_saved"
+    else:
+        logger.error("handling %s failed", update_id, exc_info=context.error)
+        answer = "sorry"
     if not isinstance(update, Update):
         return
     if update.callback_query is not None:
@@ -75,7 +82,7 @@ async def on_error(update: object, context: Context) -> None:
             await update.callback_query.answer()
     if update.effective_message is not None:
         with contextlib.suppress(TelegramError):
-            await update.effective_message.reply_text(t(lang(update), "sorry"), do_quote=False)
+            await update.effective_message.reply_text(t(lang(update), answer), do_quote=False)
 
 
 async def register_commands(bot: Bot, admins: frozenset[int]) -> None:

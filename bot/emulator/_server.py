@@ -37,7 +37,7 @@ from aiohttp import web
 from bot.emulator._html import visible_text
 from bot.emulator._records import JSON, ApiError, Fault, LoggedRequest, Sent
 
-__all__ = ["BotAPIEmulator"]
+__all__ = ["GROUP_ANONYMOUS_BOT", "BotAPIEmulator"]
 
 _Key = tuple[int, int]  # (chat id, message id)
 _Source = tuple[str | None, str | None]  # a message of the bot as it sent it: (text, parse mode)
@@ -71,6 +71,8 @@ _MEMBER_FIELDS: dict[str, JSON] = {
     "administrator": {"can_be_edited": False, "is_anonymous": False} | dict.fromkeys(_ADMIN_RIGHTS, True),
     "kicked": {"until_date": 0},
 }
+# The user Telegram names as the sender of what an anonymous group admin posts (as the group).
+GROUP_ANONYMOUS_BOT: JSON = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
 _GIFT_TYPES = "unlimited_gifts limited_gifts unique_gifts premium_subscription gifts_from_channels".split()
 
 
@@ -217,14 +219,26 @@ class BotAPIEmulator:
     def send_text(
         self, user_id: int, text: str, *, chat_id: int | None = None, language_code: str = "zh-hans",
         first_name: str | None = None, username: str | None = None, reply_to: Sent | int | None = None,
+        anonymous: bool = False,
     ) -> JSON:  # fmt: skip
-        """Queue a user's text message (``/commands`` get bot_command entities) and return the update."""
+        """Queue a user's text message (``/commands`` get bot_command entities) and return the update.
+
+        ``anonymous``: an anonymous admin of the group ``chat_id`` posts as the group, so the message
+        comes from GroupAnonymousBot with ``sender_chat`` the group, and never names the user.
+        """
         user: JSON = {"id": user_id, "is_bot": False, "first_name": first_name or f"User {user_id}"}
         self._users[user_id] = user | ({"username": username} if username else {}) | {"language_code": language_code}
         chat = user_id if chat_id is None else chat_id
         if chat == user_id:
+            if anonymous:
+                raise ValueError("only a group's admin posts anonymously, in the group")
             self.add_chat(user_id, title=user["first_name"], username=username)
-        fields: JSON = {"from": self._users[user_id], "text": text, **_command_entities(text)}
+        author: JSON = (
+            {"from": GROUP_ANONYMOUS_BOT, "sender_chat": self._chat(chat)}
+            if anonymous
+            else {"from": self._users[user_id]}
+        )
+        fields: JSON = author | {"text": text, **_command_entities(text)}
         if reply_to is not None:
             target = self._messages.get((chat, reply_to if isinstance(reply_to, int) else reply_to.message_id))
             if target is None:

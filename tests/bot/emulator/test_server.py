@@ -34,7 +34,7 @@ from telegram.error import (
 )
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.emulator import BotAPIEmulator, Sent
+from bot.emulator import GROUP_ANONYMOUS_BOT, BotAPIEmulator, Sent
 
 USER = 1001
 ADMIN_CHAT = -1001234567890
@@ -417,3 +417,12 @@ async def test_press_needs_the_button_and_drops_are_logged(bot: Bot, emulator: B
             await bot.send_chat_action(USER, "typing")
     assert await bot.send_chat_action(USER, "typing")
     assert [r.status for r in emulator.http_log if r.method == "sendChatAction"] == [0, 0, 200]
+
+
+def test_an_anonymous_admin_posts_as_the_group(emulator: BotAPIEmulator) -> None:
+    message = emulator.send_text(USER, "/subscribe", chat_id=ADMIN_CHAT, anonymous=True)["message"]
+    assert message["from"] == GROUP_ANONYMOUS_BOT and message["from"]["id"] == 1087968824
+    assert message["sender_chat"]["id"] == ADMIN_CHAT and message["sender_chat"]["type"] == "supergroup"
+    assert message["entities"][0]["type"] == "bot_command"
+    with pytest.raises(ValueError, match="in the group"):
+        emulator.send_text(USER, "/subscribe", anonymous=True)
