@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
@@ -28,6 +29,8 @@ from storage import get_article, get_article_by_url, latest_articles, search_art
 __all__ = ["HANDLERS", "MAX_ARGUMENT"]
 
 logger = logging.getLogger(__name__)
+
+Args = tuple[int, ...]  # a press's arguments, as decoded
 
 MAX_ARGUMENT = 500  # characters: no article id, URL or search needs more
 _LATEST_DEFAULT = 10
@@ -264,8 +267,71 @@ async def sources(update: Update, context: Context) -> None:
     await _reply(update, "\n".join(lines))
 
 
+# Each reading button's press: the query is answered exactly once (a second answer is refused),
+# or the client shows a spinner on the button for a long while.
+async def _press_full(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
+    shown = await _full_page(context, args[0], args[1], language)
+    if shown is None:  # the article was deleted since the page was shown
+        await query.answer(t(language, "not_found", id=args[0]))
+        return
+    await query.answer()
+    await edit_in_place(query, *shown)
+
+
+async def _press_summary(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
+    await query.answer()
+    await _send_summary(update, context, args[0])
+
+
+async def _press_directives(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
+    article_id, expanded = args
+    async with context.bot_data.ready.sessions() as session:
+        article = await get_article(session=session, article_id=article_id)
+    missing = t(language, "not_found", id=article_id)
+    text, markup = _summary_shown(context, article, language, missing, expanded=bool(expanded))
+    if markup is None:  # the article was deleted since its summary was shown
+        await query.answer(text)
+        return
+    await query.answer()
+    await edit_in_place(query, text, markup)
+
+
+async def _press_contacts(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
+    async with context.bot_data.ready.sessions() as session:
+        article = await get_article(session=session, article_id=args[0])
+    if article is None:
+        await query.answer(t(language, "not_found", id=args[0]))
+        return
+    await query.answer()
+    await _reply(update, contacts_text(article.contacts, language))
+
+
+async def _press_latest(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
+    await query.answer()
+    await _show_latest(update, context, limit=_LATEST_DEFAULT, offset=args[0])
+
+
+async def _press_search(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
+    words = (context.chat_data or {}).get("search")
+    if not isinstance(words, str):  # the words are not kept across restarts
+        await query.answer(t(language, "stale_button"))
+        return
+    await query.answer()
+    await _show_search(update, context, words, offset=args[0])
+
+
+_PRESSES: dict[Action, Callable[[CallbackQuery, Update, Context, Args, str], Awaitable[None]]] = {
+    Action.FULL: _press_full,
+    Action.SUMMARY: _press_summary,
+    Action.DIRECTIVES: _press_directives,
+    Action.CONTACTS: _press_contacts,
+    Action.LATEST: _press_latest,
+    Action.SEARCH: _press_search,
+}
+
+
 async def on_button(update: Update, context: Context) -> None:
-    """Handle the reading buttons: summary, full-text pages, contacts, more results."""
+    """Handle the reading buttons: summary, full-text pages, directives, contacts, more results."""
     query = update.callback_query
     assert query is not None
     language = lang(update)
@@ -274,47 +340,7 @@ async def on_button(update: Update, context: Context) -> None:
     except ValueError:
         await query.answer(t(language, "stale_button"))
         return
-    # Every press is answered exactly once (a second answer is refused), or the client shows a
-    # spinner on the button for a long while.
-    if press.action is Action.FULL:
-        shown = await _full_page(context, press.args[0], press.args[1], language)
-        if shown is None:  # the article was deleted since the page was shown
-            await query.answer(t(language, "not_found", id=press.args[0]))
-            return
-        await query.answer()
-        await edit_in_place(query, *shown)
-    elif press.action is Action.SUMMARY:
-        await query.answer()
-        await _send_summary(update, context, press.args[0])
-    elif press.action is Action.DIRECTIVES:
-        article_id, expanded = press.args
-        async with context.bot_data.ready.sessions() as session:
-            article = await get_article(session=session, article_id=article_id)
-        missing = t(language, "not_found", id=article_id)
-        text, markup = _summary_shown(context, article, language, missing, expanded=bool(expanded))
-        if markup is None:  # the article was deleted since its summary was shown
-            await query.answer(text)
-            return
-        await query.answer()
-        await edit_in_place(query, text, markup)
-    elif press.action is Action.CONTACTS:
-        async with context.bot_data.ready.sessions() as session:
-            article = await get_article(session=session, article_id=press.args[0])
-        if article is None:
-            await query.answer(t(language, "not_found", id=press.args[0]))
-            return
-        await query.answer()
-        await _reply(update, contacts_text(article.contacts, language))
-    elif press.action is Action.LATEST:
-        await query.answer()
-        await _show_latest(update, context, limit=_LATEST_DEFAULT, offset=press.args[0])
-    elif press.action is Action.SEARCH:
-        words = (context.chat_data or {}).get("search")
-        if not isinstance(words, str):  # the words are not kept across restarts
-            await query.answer(t(language, "stale_button"))
-            return
-        await query.answer()
-        await _show_search(update, context, words, offset=press.args[0])
+    await _PRESSES[press.action](query, update, context, press.args, language)
 
 
 HANDLERS: list[BaseHandler[Update, Context, None]] = [
@@ -327,6 +353,6 @@ HANDLERS: list[BaseHandler[Update, Context, None]] = [
     CommandHandler("sources", sources),
     CallbackQueryHandler(
         on_button,
-        pattern=pattern(Action.FULL, Action.SUMMARY, Action.DIRECTIVES, Action.CONTACTS, Action.LATEST, Action.SEARCH),
+        pattern=pattern(*_PRESSES),
     ),
 ]
