@@ -85,8 +85,8 @@ class Setup:
     tmp_path: Path
     workers: list[Worker]
 
-    async def start(self, name: str, *, lease: float = 2) -> Worker:
-        """Start `python -m bot run --send-only` on the emulator and the database."""
+    async def start(self, name: str, *, lease: float = 2, rate: float = 0, send_only: bool = True) -> Worker:
+        """Start `python -m bot run --send-only` (or a full `run`) on the emulator and the database."""
         config = self.tmp_path / "newsbot.toml"
         if not config.exists():
             empty = self.tmp_path / "no-articles"
@@ -98,13 +98,13 @@ class Setup:
             "NEWSBOT_TOKEN": TOKEN,
             "NEWSBOT_TELEGRAM_API_URL": self.emulator.base_url.removesuffix("/bot"),
             "NEWSBOT_DATABASE_URL": self.database_url,
-            "NEWSBOT_DELIVERY__RATE": "0",
+            "NEWSBOT_DELIVERY__RATE": str(rate),
             "NEWSBOT_DELIVERY__LEASE": str(lease),
         }
         log = self.tmp_path / f"{name}.log"
         with log.open("wb") as out:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", "--send-only",
+                sys.executable, "-m", "bot", "run", *(["--send-only"] if send_only else []),
                 cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
             )  # fmt: skip
         worker = Worker(process, log)
@@ -262,6 +262,53 @@ async def test_two_senders_on_one_postgresql_database_never_send_a_row_twice(set
     assert all(count > 0 for count in per_worker.values())
     assert sum(per_worker.values()) == len(everyone)
     assert await setup.tally() == {status: 0 for status in OutboxStatus} | {OutboxStatus.SENT: len(everyone)}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_three_processes_keep_one_overall_rate(setup: Setup) -> None:
+    """Telegram counts the overall limit per bot: a full process and two senders share it."""
+    rate, everyone = 40, chats(200)
+    workers = [
+        await setup.start(name, lease=60, rate=rate, send_only=name != "full") for name in ("full", "two", "three")
+    ]
+    await setup.wait_until(
+        lambda: all("newsbot is running" in w.output() for w in workers), "the processes to start", timeout=60
+    )
+    setup.emulator.delay("sendMessage", 0.02)  # a round trip, so each process claims rows in turn
+    await setup.broadcast_to(everyone)
+
+    async def everyone_served() -> bool:
+        return len(setup.received()) >= len(everyone) and await setup.open_rows() == 0
+
+    await setup.wait_until(everyone_served, "every chat to receive the announcement", timeout=60)
+    for worker in workers:
+        assert await worker.stop() == 0
+    times = sorted(s.at for s in setup.emulator.sent if s.method == "sendMessage")
+    average = (len(times) - 1) / (times[-1] - times[0])
+    peak = max(sum(1 for t in times if start <= t < start + 1) for start in times)
+    print(f"\n3 processes at {rate}/s: {average:.1f} messages/s on average, {peak} in the busiest second")
+    assert average <= rate * 1.05
+    assert peak <= rate + 5  # a slot is spent within its interval, or dropped: no burst
+    async with setup.sessions() as session:
+        stmt = select(OutboxRow.claimed_by, func.count()).group_by(OutboxRow.claimed_by)
+        per_worker = dict((await session.execute(stmt)).tuples().all())
+    assert len(per_worker) >= 2, per_worker  # the budget was shared, not held by one process
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_of_two_full_processes_one_runs_the_jobs_and_the_other_takes_over(setup: Setup) -> None:
+    first = await setup.start("first", send_only=False)
+    await setup.wait_until(lambda: "leading:" in first.output(), "the first process to lead", timeout=60)
+    second = await setup.start("second", send_only=False)
+    await setup.wait_until(lambda: "newsbot is running" in second.output(), "the second process to start", timeout=60)
+    await asyncio.sleep(1)
+    assert "leading" not in second.output()  # one crawl: the lock is held
+    await first.stop(signal.SIGKILL)  # its connection, and the lock, go with it
+    killed = time.monotonic()
+    await setup.wait_until(lambda: "leading:" in second.output(), "the second process to take over", timeout=30)
+    print(f"\ntaken over {time.monotonic() - killed:.1f} s after the leader was killed")
+    assert await second.stop() == 0
+    assert "Traceback" not in second.output()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
