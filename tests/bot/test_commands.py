@@ -83,6 +83,14 @@ async def test_summary_by_id_words_and_newest(bot_env: BotEnv) -> None:
     assert newest.text and newest.text.startswith("<b>")
 
 
+async def test_an_id_in_full_width_digits_is_the_id(bot_env: BotEnv) -> None:
+    seed = await newest_id(bot_env, "荆州")
+    wide = str(seed).translate(str.maketrans("0123456789", "０１２３４５６７８９"))  # as Chinese input methods type it
+    assert (await bot_env.ask(f"/summary {wide}")).text == (await bot_env.ask(f"/summary {seed}")).text
+    assert (await bot_env.ask(f"/full {wide}")).text == (await bot_env.ask(f"/full {seed}")).text
+    assert "中共荆州市委" in ((await bot_env.ask("/latest ３")).text or "")
+
+
 async def test_the_directives_expand_and_fold_in_place(bot_env: BotEnv) -> None:
     seed = await newest_id(bot_env, "荆州")
     folded = await bot_env.ask(f"/summary {seed}")

@@ -30,7 +30,7 @@ from bot.app import open_services
 from bot.emulator import Sent
 from bot.handlers.admin import MAX_ANNOUNCEMENT
 from bot.handlers.reading import MAX_ARGUMENT
-from bot.handlers.replies import clean
+from bot.handlers.replies import clean, typed
 from bot.handlers.reporting import MAX_REPORT
 from bot.handlers.subscribing import MAX_FILTERS, parse_time
 from bot.jobs import ingest_targets
@@ -136,7 +136,7 @@ def expected(command: str, argument: str, *, admin: bool) -> set[str]:
         "start": {"welcome"},
         "help": {"help_title"},
         "latest": {"latest_title"},
-        "full": {"bad_id", "not_found", "article"} if words.isascii() and words.isdigit() else {"bad_id"},
+        "full": {"bad_id", "not_found", "article"} if typed(words).isascii() and typed(words).isdigit() else {"bad_id"},
         "sources": {"sources_title"},
         "unsubscribe": {"not_subscribed"},
         "settings": {"not_subscribed"},
