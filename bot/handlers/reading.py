@@ -163,7 +163,7 @@ async def summary(update: Update, context: Context) -> None:
         return
     language = lang(update)
     number = typed(wanted)  # an id typed in full-width digits too; words are searched as typed
-    if wanted.startswith(("http://", "https://")):
+    if wanted.lower().startswith(("http://", "https://")):  # HTTP:// too: schemes are case-insensitive
         await _summary_of_url(update, context, wanted)
     elif not wanted:
         await _send_summary(update, context, None)
