@@ -31,6 +31,17 @@ async def site_bot(tmp_path: Path, page_server: PageServer) -> AsyncIterator[Bot
             yield env
 
 
+async def test_a_repost_is_summarised_the_first_time_it_is_asked_for(site_bot: BotEnv, page_server: PageServer) -> None:
+    original = await site_bot.ask(f"/summary {page_server.url('/pages/yunnan-daily.html')}")
+    assert (original.text or "").startswith(TITLE)
+    # The same page at another address is stored as a repost of the first, with no summary of its own.
+    repost = await site_bot.ask(f"/summary {page_server.url('/pages/yunnan-daily-nocharset.html')}")
+    assert repost.text == original.text
+    assert page_server.hits["/pages/yunnan-daily-nocharset.html"] == 1
+    again = await site_bot.ask(f"/summary {page_server.url('/pages/yunnan-daily-nocharset.html')}")
+    assert again.text == original.text and page_server.hits["/pages/yunnan-daily-nocharset.html"] == 1  # stored
+
+
 async def test_a_url_is_one_whatever_the_case_of_its_scheme(site_bot: BotEnv, page_server: PageServer) -> None:
     shouted = page_server.url("/pages/yunnan-daily.html").replace("http://", "HTTP://")
     assert ((await site_bot.ask(f"/summary {shouted}")).text or "").startswith(TITLE)
