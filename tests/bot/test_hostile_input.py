@@ -111,7 +111,7 @@ def expected(command: str, argument: str, *, admin: bool) -> set[str]:
     if command == "summary":
         if len(words) > MAX_ARGUMENT:
             return {"too_long"}
-        if words.startswith("http"):
+        if words.lower().startswith(("http://", "https://")):
             return {"foreign_host"}
         return {"keywords"} if not words else {"no_match", "not_found", "keywords"}
     if command == "search":
