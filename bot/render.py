@@ -40,6 +40,7 @@ __all__ = [
     "contacts_text",
     "digest_messages",
     "esc",
+    "esc_user",
     "full_pages",
     "latest_message",
     "shown_length",
@@ -71,6 +72,16 @@ class StoredArticle(Protocol):
 def esc(text: object) -> str:
     """Escape text for Telegram HTML."""
     return html.escape(str(text), quote=False)
+
+
+# Bidirectional controls: a reporter's name ending in U+202E would show the rest of the line reversed
+# (the user id, the report), so a report could pass for another's.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def esc_user(text: object) -> str:
+    """Escape text a user wrote (a name, a report) for Telegram HTML, its bidirectional controls shown as U+FFFD."""
+    return _BIDI.sub("\ufffd", esc(text))
 
 
 # Most specific first: HTTPStatusError, BlockedAddress … are FetchErrors, DecodeError a ValueError.

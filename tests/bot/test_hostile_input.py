@@ -72,6 +72,7 @@ LANGUAGES = ("zh-hans", "en")
 ADMINS = [ADMIN, *range(9100, 9116)]  # admin commands spread over several admins, as over several users
 SENDS = {"sendMessage", "editMessageText", "answerCallbackQuery"}
 _HOLE = "\x00"
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"  # every bidirectional control
 
 
 def pieces(language: str, key: str) -> list[str]:
@@ -280,16 +281,19 @@ async def test_command_shaped_messages(env: BotEnv, caplog: pytest.LogCaptureFix
 
 @pytest.mark.asyncio
 async def test_hostile_names_in_reports(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
-    """A reporter's name and username are text too: escaped in the forward and in /reports."""
+    """A reporter's name and username are text too: escaped in the forward and in /reports, with no
+    bidirectional control left to turn the rest of a line around."""
     name = "</b><script>&amp;\u202e👨\u200d👩\u200d👧" * 8
     with env.emulator.watch() as queue:
-        env.emulator.send_text(USER, "/report 测试", first_name=name, username="evil_<b>")
+        env.emulator.send_text(USER, f"/report 测试{BIDI}举报", first_name=name + BIDI, username="evil_<b>")
         async with asyncio.timeout(5):
             while (forward := await queue.get()).chat_id != ADMIN:
                 pass
-    assert html.escape(name, quote=False) in (forward.text or "") and "@evil_&lt;b&gt;" in (forward.text or "")
+    shown = html.escape(name.replace("\u202e", "\ufffd"), quote=False)
+    assert shown in (forward.text or "") and "@evil_&lt;b&gt;" in (forward.text or "")
     listing = await env.ask("/reports", user=ADMIN)
-    assert html.escape(name, quote=False) in (listing.text or "")
+    assert shown in (listing.text or "") and "测试" + "\ufffd" * len(BIDI) + "举报" in (listing.text or "")
+    assert not set(BIDI) & set((forward.text or "") + (listing.text or ""))
     assert not refused_sends(env)
     assert not errors(caplog)
 
