@@ -86,9 +86,10 @@ from bench._bot import (
     percentile,
     postgres_problem,
 )
-from bot.app import Services, open_services, run_bot
+from bot.app import run_bot
 from bot.config import FetchSettings, FloodSettings, Settings, sample_source
 from bot.render import latest_message, summary_message
+from bot.services import Services, open_services
 from bot.transport import AiohttpRequest
 from storage import get_article, latest_articles, search_articles
 

@@ -42,7 +42,7 @@ are a network round trip away, at each ``--latency-concurrency`` (1: what `run_b
 16: the sender's default): the emulator answering in a millisecond hides how many sends must be in
 flight to reach the cap (rate × round trip).
 
-Where the time goes: the outbox runs are instrumented by wrapping what `bot.outbox` calls, not by
+Where the time goes: the outbox runs are instrumented by wrapping what the sender's module calls, not by
 editing it: every transaction the sender opens is timed and named after the storage call made in
 it (claim, mark), every `send_message` is timed; means are per call, wall time, overlapping.
 CPU per message: this process (all threads, aiosqlite's included), the emulator child, and this
@@ -89,7 +89,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-import bot.outbox as outbox_module
 from bench._bot import (
     POSTGRES_URL,
     TOKEN,
@@ -103,8 +102,8 @@ from bench._bot import (
     median,
     postgres_problem,
 )
+from bot.delivery import OutboxSender
 from bot.emulator import BotAPIEmulator
-from bot.outbox import OutboxSender
 from bot.ratelimit import RateLimiter
 from bot.texts import t
 from bot.transport import AiohttpRequest
@@ -355,7 +354,8 @@ async def tally(sessions: async_sessionmaker[AsyncSession], kind: OutboxKind, ke
 
 @contextlib.contextmanager
 def labelled_storage_calls() -> Iterator[None]:
-    """Make each storage call `bot.outbox` makes name its session's transaction (see `TimedSessions`)."""
+    """Make each storage call the sender makes name its session's transaction (see `TimedSessions`)."""
+    outbox_module = sys.modules[OutboxSender.__module__]  # where the sender looks its storage calls up
     saved = {
         name: call
         for name, call in vars(outbox_module).items()

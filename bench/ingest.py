@@ -18,7 +18,7 @@ same machine load:
 - fetch only: discover the list page's links, `Fetcher.fetch` each article;
 - fetch + parse: `fetch_article` (fetch, decode, extract);
 - fetch + parse + summarise: and `summarize` in a thread, as the pipeline does;
-- the whole pipeline on each backend: `bot.jobs.ingest_source` on a fresh SQLite file and on a
+- the whole pipeline on each backend: `bot.pipeline.ingest_source` on a fresh SQLite file and on a
   fresh PostgreSQL schema (dropped afterwards), both migrated with `storage.upgrade` first; twice
   on each, into separate databases: as newsbot runs it by default (summaries in one worker
   process, four articles in flight: ``[ingest]`` in config.example.toml) and the one-process
@@ -91,9 +91,8 @@ from bench._site import (
     site_charset,
     site_page,
 )
-from bot.analysis import Analyzer
 from bot.config import IngestSettings
-from bot.jobs import ingest_source
+from bot.pipeline import Analyzer, ingest_source
 from ingest import FetchConfig, Fetcher, Source, SourceKind, discover, fetch_article, parse, simhash
 from storage import ArticleRecord, SummaryRecord, index_text, make_engine, make_sessionmaker, upgrade
 from summarizer import summarize

@@ -1,5 +1,5 @@
-"""Wiring: build the database, fetcher, scheduler, outbox sender and Telegram Application from
-settings, and run them."""
+"""Wiring only: the Telegram Application (handlers, error handler, command menu) and `run_bot`,
+which starts the services, the outbox sender, the announcements' follower and the scheduled jobs."""
 
 from __future__ import annotations
 
@@ -7,130 +7,31 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_PAUSED
-from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot.analysis import Analyzer
-from bot.announcements import AnnouncementFollower
-from bot.cache import ReplyCache
-from bot.config import ConfigError, Settings
-from bot.context import BotData, Context, lang
-from bot.digests import enqueue_due_digests
-from bot.flood import FloodLimiter, flood_handler
+from bot.config import ConfigError, Settings, Webhook
+from bot.delivery import AnnouncementFollower, OutboxSender, forward_waiting_reports
 from bot.handlers import HANDLERS
-from bot.jobs import IngestTally, Progress, ingest_page, ingest_source
-from bot.outbox import OutboxSender
+from bot.handlers.flood import FloodLimiter, flood_handler
 from bot.ratelimit import RateLimiter, SharedBudget
-from bot.reports import forward_waiting_reports
-from bot.scheduler import schedule_sources
+from bot.scheduler import schedule_bot_jobs
+from bot.services import BotData, Context, Services, lang, open_services
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
 from bot.transport import AiohttpRequest
-from ingest import Fetcher, Source
-from storage import Leadership, StoreOutcome, make_engine, make_sessionmaker, shared_database, upgrade
+from storage import DatabaseFileGone, Leadership, shared_database
 
-__all__ = [
-    "Services",
-    "Webhook",
-    "build_application",
-    "open_services",
-    "register_commands",
-    "run_bot",
-    "watch",
-]
+__all__ = ["build_application", "on_error", "register_commands", "run_bot"]
 
 logger = logging.getLogger(__name__)
 
 LEAD_EVERY = 10.0  # seconds between tries to lead (and checks that the lead is still held)
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """The long-lived pieces every command and job shares."""
-
-    settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
-    fetcher: Fetcher
-    analyzer: Analyzer
-    replies: ReplyCache
-
-    @property
-    def sources(self) -> list[Source]:
-        """Return the configured sources."""
-        return [s.to_source() for s in self.settings.sources]
-
-    async def ingest(self, source: Source, progress: Progress | None = None) -> IngestTally:
-        """Run one pass over a source."""
-
-        def stored(url: str, outcome: str) -> None:
-            if outcome in (StoreOutcome.NEW, StoreOutcome.UPDATED):
-                self.replies.clear()  # users see a new article at once, not when kept replies expire
-            if progress is not None:
-                progress(url, outcome)
-
-        return await ingest_source(
-            source,
-            fetcher=self.fetcher,
-            sessions=self.sessions,
-            progress=stored,
-            analyzer=self.analyzer,
-            in_flight=self.settings.ingest.in_flight,
-        )
-
-    async def ingest_page(self, url: str, source: Source) -> tuple[Exception | None, int | None]:
-        """Fetch and store one page of a source now; return (what failed, article id)."""
-        cause, article_id = await ingest_page(
-            url, source, fetcher=self.fetcher, sessions=self.sessions, analyzer=self.analyzer
-        )
-        if article_id is not None:
-            self.replies.clear()
-        return cause, article_id
-
-
-@asynccontextmanager
-async def open_services(settings: Settings, urls: Sequence[str] = ()) -> AsyncIterator[Services]:
-    """Migrate the database to the current schema, then yield sessions and a fetcher.
-
-    ``urls`` (named on the command line) may be on local addresses, as sources may.
-    """
-    # Alembic runs its own event loop: keep it off ours.
-    await asyncio.to_thread(upgrade, settings.database_url)
-    engine = make_engine(settings.database_url)
-    analyzer = Analyzer(settings.ingest.workers)
-    try:
-        async with settings.fetcher(*urls) as fetcher:
-            yield Services(settings, make_sessionmaker(engine), fetcher, analyzer, ReplyCache(settings.reply_cache))
-    finally:
-        analyzer.close()
-        await engine.dispose()
-
-
-async def watch(settings: Settings) -> None:
-    """Ingest every source on its interval until SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with open_services(settings) as services:
-        scheduler = AsyncIOScheduler(timezone=settings.timezone)
-        schedule_sources(scheduler, services.sources, services.ingest)
-        scheduler.start()
-        logger.info("watching %d sources; stop with Ctrl-C", len(services.sources))
-        try:
-            await stop.wait()
-        finally:
-            # Each article is stored in its own transaction: stopping mid-run leaves none half-stored.
-            scheduler.shutdown(wait=False)
 
 
 def build_application(settings: Settings, services: Services) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -166,7 +67,14 @@ def build_application(settings: Settings, services: Services) -> Application[Any
 
 async def on_error(update: object, context: Context) -> None:
     """Log the error first, then tell the user something went wrong (never the details)."""
-    logger.error("handling %s failed", getattr(update, "update_id", update), exc_info=context.error)
+    update_id = getattr(update, "update_id", update)
+    if isinstance(context.error, DatabaseFileGone):
+        # Storage logged it once at ERROR; each write refused since is only this update's.
+        logger.info("update %s not saved: %s", update_id, context.error)
+        answer = "not_saved"
+    else:
+        logger.error("handling %s failed", update_id, exc_info=context.error)
+        answer = "sorry"
     if not isinstance(update, Update):
         return
     if update.callback_query is not None:
@@ -174,7 +82,7 @@ async def on_error(update: object, context: Context) -> None:
             await update.callback_query.answer()
     if update.effective_message is not None:
         with contextlib.suppress(TelegramError):
-            await update.effective_message.reply_text(t(lang(update), "sorry"), do_quote=False)
+            await update.effective_message.reply_text(t(lang(update), answer), do_quote=False)
 
 
 async def register_commands(bot: Bot, admins: frozenset[int]) -> None:
@@ -186,30 +94,6 @@ async def register_commands(bot: Bot, admins: frozenset[int]) -> None:
             admin_commands = commands + [BotCommand(c[0], c[column]) for c in ADMIN_COMMANDS]
             with contextlib.suppress(TelegramError):  # an admin who never started the bot
                 await bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin), language_code=language)
-
-
-def _schedule_bot_jobs(scheduler: AsyncIOScheduler, services: Services, sender: OutboxSender) -> None:
-    async def ingest(source: Source) -> IngestTally:
-        tally = await services.ingest(source)
-        sender.wake()  # channel posts of new articles are in the outbox now
-        return tally
-
-    async def digests() -> None:
-        try:
-            sent = await enqueue_due_digests(
-                services.sessions, now=datetime.now(UTC), send_empty=services.settings.delivery.send_empty_digest
-            )
-        except asyncio.CancelledError:
-            # Shutting down: each batch of digests committed whole; the next start enqueues the rest.
-            logger.info("digest run stopped at shutdown")
-            return
-        if sent:
-            sender.wake()
-
-    schedule_sources(scheduler, services.sources, ingest)
-    scheduler.add_job(
-        digests, IntervalTrigger(seconds=30), id="digests", max_instances=1, coalesce=True, replace_existing=True
-    )
 
 
 async def run_bot(
@@ -245,7 +129,7 @@ async def run_bot(
         application.bot_data.announcements = announcements
         scheduler = AsyncIOScheduler(timezone=settings.timezone)
         if schedule:
-            _schedule_bot_jobs(scheduler, services, sender)
+            schedule_bot_jobs(scheduler, services, sender)
         async with contextlib.AsyncExitStack() as stack:
             # PTB closes its requests only for a bot that initialised: a failed getMe would leave ours open.
             stack.push_async_callback(application.bot.request.shutdown)
@@ -317,14 +201,3 @@ async def _take_updates(
         )
     elif poll:
         await application.updater.start_polling(drop_pending_updates=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Webhook:
-    """Where Telegram posts updates, and the secret it must present."""
-
-    url: str
-    secret: str
-    listen: str = "0.0.0.0"
-    port: int = 8443
-    path: str = ""

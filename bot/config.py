@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import dataclass
 from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -22,6 +23,7 @@ __all__ = [
     "FloodSettings",
     "Settings",
     "SourceSettings",
+    "Webhook",
     "load_settings",
     "sample_source",
 ]
@@ -237,3 +239,14 @@ def load_settings(path: Path | None = None) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid settings: {problems}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where Telegram posts updates, and the secret it must present."""
+
+    url: str
+    secret: str
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    path: str = ""

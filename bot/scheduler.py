@@ -1,20 +1,25 @@
-"""Run each source on its own interval with APScheduler: never two runs of one source at once,
-missed runs coalesced into one, and a source that keeps failing tried less often."""
+"""Every scheduled job, on APScheduler: each source's ingest on its own interval (never two runs of
+one source at once, missed runs coalesced into one, a source that keeps failing tried less often),
+the digests every 30 s, and `newsbot watch`, which runs the ingest alone."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.jobs import IngestTally
+from bot.config import Settings
+from bot.delivery import OutboxSender, enqueue_due_digests
+from bot.pipeline import IngestTally
+from bot.services import Services, open_services
 from ingest import Source
 
-__all__ = ["FIRST_RUN_SPACING", "job_id", "schedule_sources"]
+__all__ = ["FIRST_RUN_SPACING", "job_id", "schedule_bot_jobs", "schedule_sources", "watch"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,3 +74,47 @@ def schedule_sources(scheduler: AsyncIOScheduler, sources: Sequence[Source], run
             next_run_time=now + min(index * FIRST_RUN_SPACING, source.interval),
             replace_existing=True,
         )
+
+
+def schedule_bot_jobs(scheduler: AsyncIOScheduler, services: Services, sender: OutboxSender) -> None:
+    """Add the bot's jobs: every source's ingest, and the digests due, checked every 30 s."""
+
+    async def ingest(source: Source) -> IngestTally:
+        tally = await services.ingest(source)
+        sender.wake()  # channel posts of new articles are in the outbox now
+        return tally
+
+    async def digests() -> None:
+        try:
+            sent = await enqueue_due_digests(
+                services.sessions, now=datetime.now(UTC), send_empty=services.settings.delivery.send_empty_digest
+            )
+        except asyncio.CancelledError:
+            # Shutting down: each batch of digests committed whole; the next start enqueues the rest.
+            logger.info("digest run stopped at shutdown")
+            return
+        if sent:
+            sender.wake()
+
+    schedule_sources(scheduler, services.sources, ingest)
+    scheduler.add_job(
+        digests, IntervalTrigger(seconds=30), id="digests", max_instances=1, coalesce=True, replace_existing=True
+    )
+
+
+async def watch(settings: Settings) -> None:
+    """Ingest every source on its interval until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_services(settings) as services:
+        scheduler = AsyncIOScheduler(timezone=settings.timezone)
+        schedule_sources(scheduler, services.sources, services.ingest)
+        scheduler.start()
+        logger.info("watching %d sources; stop with Ctrl-C", len(services.sources))
+        try:
+            await stop.wait()
+        finally:
+            # Each article is stored in its own transaction: stopping mid-run leaves none half-stored.
+            scheduler.shutdown(wait=False)

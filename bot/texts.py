@@ -108,6 +108,10 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         EN: "Unsubscribed. /subscribe any time to come back.",
     },
     "not_subscribed": {ZH: "你还没有订阅，发送 /subscribe 订阅。", EN: "You are not subscribed; send /subscribe."},
+    "group_admins_only": {
+        ZH: "群组的订阅只能由群管理员设置。",
+        EN: "Only the group's administrators can change its subscription.",
+    },
     "settings": {
         ZH: "<b>设置</b>\n摘要时间：{time}（{zone}）\n每次篇数：{size}\n过滤：{filters}\n\n"
         "用 /subscribe 时:分 修改时间，/filter 管理关键词；点击下方按钮选择来源（✓ 为关注）。",
@@ -190,6 +194,7 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
     "channel_hint": {ZH: "用法：/channel @频道用户名", EN: "Usage: /channel @channelname"},
     "busy": {ZH: "请求太频繁，请稍后再试。", EN: "Too many requests; please wait a moment."},
     "sorry": {ZH: "抱歉，出了点问题，请稍后再试。", EN: "Sorry, something went wrong; please try again later."},
+    "not_saved": {ZH: "暂时无法保存，请稍后再试。", EN: "That cannot be saved for now; please try again later."},
     "stale_button": {ZH: "这个按钮已失效。", EN: "That button has expired."},
     "edited": {
         ZH: "修改过的命令不会再次执行，请重新发送。",

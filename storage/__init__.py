@@ -61,7 +61,7 @@ from storage._delivery import (
     update_announcement,
     update_subscriber,
 )
-from storage._engine import make_engine, make_sessionmaker
+from storage._engine import database_healthy, make_engine, make_sessionmaker
 from storage._fulltext import index_text
 from storage._leader import Leadership, shared_database
 from storage._migrate import upgrade
@@ -111,7 +111,14 @@ from storage._repo import (
     store_article,
     stored_content_hash,
 )
-from storage.errors import DatabaseUnavailable, InvalidDatabaseURL, MigrationError, NotSubscribed, StorageError
+from storage.errors import (
+    DatabaseFileGone,
+    DatabaseUnavailable,
+    InvalidDatabaseURL,
+    MigrationError,
+    NotSubscribed,
+    StorageError,
+)
 
 __all__ = [
     "DEFAULT_CLAIM_LEASE",
@@ -123,6 +130,7 @@ __all__ = [
     "AnnouncementStatus",
     "ArticleRecord",
     "Channel",
+    "DatabaseFileGone",
     "DatabaseUnavailable",
     "DeliveryStats",
     "FetchState",
@@ -159,6 +167,7 @@ __all__ = [
     "count_subscribers",
     "create_announcement",
     "create_report",
+    "database_healthy",
     "delivery_stats",
     "digest_key",
     "enqueue",

@@ -6,7 +6,7 @@ transaction.
 A sender claims, sends and records in separate short transactions, holding no lock while it
 talks to Telegram: `claim_due` leases a batch, `mark_sent_many` records the sends of many rows in
 one statement, and `mark_progress`, `mark_retry`, `mark_failed` and `mark_blocked_row` record the
-rest (see `bot.outbox.OutboxSender`).
+rest (see `bot.delivery.OutboxSender`).
 
 A row whose sender dies stays 'sending' until its lease runs out, then the next claim takes it
 again: nothing is lost, and a message whose result was not recorded may be sent twice.

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
 
-from storage.errors import DatabaseUnavailable, InvalidDatabaseURL
+from storage.errors import DatabaseFileGone, DatabaseUnavailable, InvalidDatabaseURL, StorageError
 
-__all__ = ["async_url", "make_engine", "make_sessionmaker"]
+__all__ = ["async_url", "database_healthy", "make_engine", "make_sessionmaker"]
+
+logger = logging.getLogger(__name__)
 
 # The async driver for each backend we support, whatever driver the URL names.
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
@@ -36,7 +40,8 @@ def async_url(url: str) -> URL:
 
 
 def make_engine(url: str) -> AsyncEngine:
-    """Return an async engine for `url`; SQLite gets WAL, foreign keys and real transactions.
+    """Return an async engine for `url`; SQLite gets WAL, foreign keys and real transactions, and
+    refuses writes once its file is deleted or replaced (`_OpenFile`).
 
     Raises:
         InvalidDatabaseURL: the URL is malformed or names another database.
@@ -45,11 +50,73 @@ def make_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(parsed)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        if parsed.database and parsed.database != ":memory:":
+            opened = _OpenFile(parsed.database)
+            event.listen(engine.sync_engine, "do_connect", opened.before_connect)
+            event.listen(engine.sync_engine, "connect", opened.connected)
     else:
         # A long-running bot outlives server restarts: test pooled connections before use.
         engine = create_async_engine(parsed, pool_pre_ping=True)
     event.listen(engine.sync_engine, "handle_error", _translate_error)
     return engine
+
+
+async def database_healthy(engine: AsyncEngine) -> bool:
+    """Tell whether `engine`'s database takes statements: SELECT 1 works and, on SQLite, the path
+    still names the file the engine opened."""
+    try:
+        async with engine.connect() as connection:
+            opened = connection.info.get(_OPEN_FILE)
+            if isinstance(opened, _OpenFile):
+                opened.check()
+            await connection.execute(text("SELECT 1"))
+    except (StorageError, SQLAlchemyError, OSError):
+        return False
+    return True
+
+
+_OPEN_FILE = "newsbot_open_file"  # the key of a SQLite connection's _OpenFile in its info
+
+
+class _OpenFile:
+    """The SQLite file an engine was made for (or first created), which its path must keep naming.
+
+    Deleted (or replaced) under a running process, the file lives on, unlinked, in the open
+    connections, and every write into it is lost at stop. So each write transaction compares the
+    path's os.stat (microseconds) with the file first opened, and is refused once they differ;
+    no new connection is made to a missing path, which SQLite would create, empty.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        # (st_dev, st_ino) now, or once the first connect has created the file.
+        self.identity = self._now()
+        self._reported = False
+
+    def _now(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def check(self) -> None:
+        """Raise DatabaseFileGone when the path no longer names the file opened (logged once)."""
+        if self.identity is None or self._now() == self.identity:
+            return
+        message = f"the database file {self.path} was deleted or replaced while open: writes are refused"
+        if not self._reported:
+            self._reported = True
+            logger.error("%s; restore it and restart", message)
+        raise DatabaseFileGone(message)
+
+    def before_connect(self, _dialect: Any, _record: Any, _args: Any, _params: Any) -> None:
+        self.check()
+
+    def connected(self, _dbapi_connection: Any, record: Any) -> None:
+        if self.identity is None:
+            self.identity = self._now()
+        record.info[_OPEN_FILE] = self
 
 
 class _Session(Session):
@@ -87,6 +154,10 @@ def _begin_sqlite(_session: Session, transaction: SessionTransaction, connection
     else:
         # begin() writes: IMMEDIATE takes the write lock up front, so concurrent writers wait
         # their turn (busy timeout) instead of failing when a read lock cannot be upgraded.
+        # Not into a file deleted under us, though: all would be lost at stop.
+        opened = connection.info.get(_OPEN_FILE)
+        if opened is not None:
+            opened.check()
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -10,10 +10,16 @@ from typing import Any
 import pytest
 
 # The local HTTP server the fetch, discovery and ingest tests talk to, and the databases.
-pytest_plugins = ["tests.pageserver", "tests.hostileserver", "tests.databases", "tests.bot.botenv"]
+pytest_plugins = [
+    "tests.pageserver",
+    "tests.hostileserver",
+    "tests.databases",
+    "tests.emulated",
+    "tests.bot.botenv",
+]
 
 # A worker process to summarise in costs each bot about a second to start: the tests of that path
-# ask for one (tests/bot/test_jobs.py); everywhere else articles are summarised in a thread.
+# ask for one (tests/bot/pipeline/test_ingest.py); everywhere else articles are summarised in a thread.
 os.environ.setdefault("NEWSBOT_INGEST__WORKERS", "0")
 
 DATA = Path(__file__).parent / "data"

@@ -12,9 +12,9 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Action, decode, encode, pattern
-from bot.context import Context, is_admin, lang
 from bot.handlers.replies import argument, clean, edit_in_place
 from bot.render import LIMIT, esc, esc_user
+from bot.services import Context, is_admin, lang
 from bot.texts import t
 from storage import (
     AnnouncementStatus,

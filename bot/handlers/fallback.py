@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
-from bot.context import Context, lang
+from bot.services import Context, lang
 from bot.texts import t
 
 __all__ = ["EDITS", "HANDLERS"]

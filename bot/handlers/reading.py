@@ -10,7 +10,6 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Action, decode, encode, pattern
-from bot.context import Context, is_admin, lang
 from bot.handlers.replies import argument, edit_in_place, typed
 from bot.render import (
     StoredArticle,
@@ -21,6 +20,7 @@ from bot.render import (
     latest_message,
     summary_message,
 )
+from bot.services import Context, is_admin, lang
 from bot.texts import ADMIN_COMMANDS, COMMANDS, EN, t
 from ingest import Source, canonical_url
 from storage import get_article, get_article_by_url, latest_articles, search_articles

@@ -9,7 +9,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.context import Context
+from bot.services import Context
 
 __all__ = ["argument", "clean", "edit_in_place", "typed"]
 

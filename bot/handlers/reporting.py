@@ -6,10 +6,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.context import Context, lang
+from bot.delivery import enqueue_report_notice
 from bot.handlers.replies import argument, clean
 from bot.render import contacts_text
-from bot.reports import enqueue_report_notice
+from bot.services import Context, lang
 from bot.texts import t
 from storage import create_report, recent_contacts
 

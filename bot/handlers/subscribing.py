@@ -1,4 +1,6 @@
-"""Digest subscriptions: /subscribe [HH:MM], /unsubscribe, /settings, /filter and their buttons."""
+"""Digest subscriptions: /subscribe [HH:MM], /unsubscribe, /settings, /filter and their buttons.
+
+In a group they are for its administrators only (`chat_admins_only`)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Action, decode, encode, pattern
-from bot.context import Context, lang
+from bot.handlers.chat_admins import chat_admins_only, from_anonymous_admin
 from bot.handlers.replies import argument, edit_in_place, typed
 from bot.render import esc
+from bot.services import Context, lang
 from bot.texts import t
 from storage import (
     add_filter,
@@ -54,7 +57,7 @@ async def _subscribe(update: Update, context: Context, when: str) -> None:
         subscriber = await subscribe(
             session=session,
             chat_id=chat.id,
-            user_id=user.id if user else None,
+            user_id=user.id if user and not from_anonymous_admin(update) else None,
             kind=chat.type,
             language=lang(update),
             digest_time=when,
@@ -62,6 +65,7 @@ async def _subscribe(update: Update, context: Context, when: str) -> None:
     await _reply(update, t(lang(update), "subscribed", time=when, zone=esc(subscriber.timezone)))
 
 
+@chat_admins_only
 async def subscribe_command(update: Update, context: Context) -> None:
     """Subscribe this chat to the daily digest, at the time given or 08:00."""
     wanted = argument(context)
@@ -72,6 +76,7 @@ async def subscribe_command(update: Update, context: Context) -> None:
     await _subscribe(update, context, when)
 
 
+@chat_admins_only
 async def unsubscribe_command(update: Update, context: Context) -> None:
     """Stop this chat's daily digest."""
     assert update.effective_chat is not None
@@ -123,6 +128,7 @@ async def _settings_view(update: Update, context: Context) -> tuple[str, InlineK
     return text, InlineKeyboardMarkup(rows)
 
 
+@chat_admins_only
 async def settings_command(update: Update, context: Context) -> None:
     """Show the digest time, size, filters and source toggles."""
     view = await _settings_view(update, context)
@@ -132,6 +138,7 @@ async def settings_command(update: Update, context: Context) -> None:
     await _reply(update, *view)
 
 
+@chat_admins_only
 async def filter_command(update: Update, context: Context) -> None:
     """Add a keyword filter (word keeps, -word drops); with no word, list and clear them."""
     assert update.effective_chat is not None
@@ -170,6 +177,7 @@ def _visible(text: str) -> bool:
     return any(unicodedata.category(c)[0] not in "ZC" for c in text)
 
 
+@chat_admins_only
 async def on_button(update: Update, context: Context) -> None:
     """Handle subscribe, source-toggle and digest-size buttons."""
     query = update.callback_query

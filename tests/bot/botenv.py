@@ -13,9 +13,10 @@ from typing import Any
 import pytest_asyncio
 from pydantic import SecretStr
 
-from bot.app import open_services, run_bot
+from bot.app import run_bot
 from bot.config import FetchSettings, Settings, SourceSettings, sample_source
 from bot.emulator import BotAPIEmulator, Sent
+from bot.services import open_services
 from ingest import SourceKind
 
 __all__ = ["ADMIN", "TOKEN", "USER", "BotEnv", "bot_env", "make_settings", "running", "running_bot"]
@@ -52,11 +53,23 @@ class BotEnv:
     emulator: BotAPIEmulator
     settings: Settings
 
-    async def ask(self, text: str, *, user: int = USER, language: str = "zh-hans", timeout: float = 5.0) -> Sent:
-        """Send `text` as `user` and return the bot's next message to that chat."""
+    async def ask(
+        self,
+        text: str,
+        *,
+        user: int = USER,
+        language: str = "zh-hans",
+        timeout: float = 5.0,
+        chat: int | None = None,
+        anonymous: bool = False,
+    ) -> Sent:
+        """Send `text` as `user` (in `chat`, by default theirs; `anonymous`: as the group) and return
+        the bot's next message to that chat."""
         return await self._next(
-            lambda: self.emulator.send_text(user, text, language_code=language, first_name=f"用户{user}"),
-            chat_id=user,
+            lambda: self.emulator.send_text(
+                user, text, chat_id=chat, language_code=language, first_name=f"用户{user}", anonymous=anonymous
+            ),
+            chat_id=user if chat is None else chat,
             method="sendMessage",
             timeout=timeout,
         )

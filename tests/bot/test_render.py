@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.emulator import _parse_html
+from bot.emulator import parse_html
 from bot.render import (
     LIMIT,
     channel_post,
@@ -153,6 +153,6 @@ def test_every_message_parses_and_fits_whatever_the_article(
         *pages,
     ]
     for message in messages:
-        assert len(_parse_html(message)) <= LIMIT, message[:200]  # raises where Telegram refuses the HTML
+        assert len(parse_html(message)) <= LIMIT, message[:200]  # raises where Telegram refuses the HTML
     assert all(len(page) <= LIMIT - 40 for page in pages)  # room for the page counter
-    assert "".join(_parse_html(pages[0]).split("\n", 2)[2:]).strip()  # the first page has text, not only the header
+    assert "".join(parse_html(pages[0]).split("\n", 2)[2:]).strip()  # the first page has text, not only the header

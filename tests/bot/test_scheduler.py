@@ -11,7 +11,7 @@ from itertools import pairwise
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.jobs import IngestTally
+from bot.pipeline import IngestTally
 from bot.scheduler import FIRST_RUN_SPACING, job_id, schedule_sources
 from ingest import Source, SourceKind
 

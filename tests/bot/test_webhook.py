@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import Webhook, run_bot
+from bot.app import run_bot
+from bot.config import Webhook
 from bot.emulator import BotAPIEmulator
 from tests.bot.botenv import TOKEN, USER, make_settings
 

@@ -29,10 +29,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
+from bot.delivery import OutboxSender
 from bot.emulator import BotAPIEmulator, Sent
-from bot.outbox import OutboxSender
 from bot.ratelimit import RateLimiter
 from ingest import Source, SourceKind, parse
 from storage import (
@@ -52,7 +51,6 @@ from storage import (
 from tests.databases import POSTGRES_URL
 
 SAMPLES = Path(__file__).parents[2] / "ingest" / "samples"
-TOKEN = "777:FAULTS"
 # The rows one sender claims at a time.
 BATCH = inspect.signature(OutboxSender).parameters["batch"].default
 # OutboxSender.window: the rows a killed sender held claimed, or had sent and not yet recorded.
@@ -282,22 +280,6 @@ def repeats(emulator: BotAPIEmulator, chat_ids: Iterable[int], expected: list[st
         assert digest in ([], DIGEST_TEXTS), f"chat {chat_id} got the digest's parts out of order: {got}"
         extra[chat_id] = len(got) - len(expected)
     return +extra
-
-
-@pytest_asyncio.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    async with BotAPIEmulator(token=TOKEN) as emulator:
-        yield emulator
-
-
-@contextlib.asynccontextmanager
-async def telegram_bot(emulator: BotAPIEmulator, *, read_timeout: float = 5) -> AsyncIterator[Bot]:
-    """Yield a PTB Bot on the emulator with a pool as wide as the sender's concurrency."""
-    request = HTTPXRequest(
-        connection_pool_size=16, connect_timeout=5, read_timeout=read_timeout, write_timeout=5, pool_timeout=5
-    )
-    async with Bot(emulator.token, base_url=emulator.base_url, request=request) as bot:
-        yield bot
 
 
 def make_sender(bot: Bot, sessions: async_sessionmaker[AsyncSession], **options: Any) -> OutboxSender:

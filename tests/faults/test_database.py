@@ -25,9 +25,10 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import open_services, run_bot
+from bot.app import run_bot
 from bot.emulator import BotAPIEmulator
-from bot.jobs import ingest_source
+from bot.pipeline import ingest_source
+from bot.services import open_services
 from bot.texts import t
 from ingest import FetchConfig, Fetcher
 from storage import (
@@ -38,6 +39,7 @@ from storage import (
 )
 from tests.bot.botenv import TOKEN as BOT_TOKEN
 from tests.bot.botenv import USER, BotEnv, make_settings
+from tests.emulated import telegram_bot
 from tests.faults.injection import (
     BATCH,
     BUSY_TIMEOUT,
@@ -58,12 +60,11 @@ from tests.faults.injection import (
     repeats,
     rows_by_status,
     sending,
-    telegram_bot,
     wait_until,
     with_application_name,
 )
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]  # processes, kills and faults: `-m "not slow"` skips them
 
 ROOT = Path(__file__).parents[2]
 FAST = FetchConfig(connect_timeout=1, read_timeout=2, total_timeout=5, retries=0, delay=0, trust_env=False)

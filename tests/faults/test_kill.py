@@ -34,7 +34,6 @@ from bot.emulator import BotAPIEmulator
 from storage import OutboxRow, OutboxStatus
 from tests.faults.injection import (
     BATCH,
-    TOKEN,
     WINDOW,
     NewsSite,
     at_sends,
@@ -49,7 +48,7 @@ from tests.faults.injection import (
     wait_until,
 )
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]  # processes, kills and faults: `-m "not slow"` skips them
 
 ROOT = Path(__file__).parents[2]
 # Seconds before a killed sender's claimed rows are claimed again; longer than a batch takes to
@@ -178,7 +177,7 @@ async def test_a_sender_killed_anywhere_loses_nothing_and_repeats_only_its_windo
         f'[[sources]]\nname = "空"\nkind = "dir"\nurl = "{empty.as_posix()}"\ninterval = 60\n', encoding="utf-8"
     )
     runner.env |= {
-        "NEWSBOT_TOKEN": TOKEN,
+        "NEWSBOT_TOKEN": emulator.token,
         "NEWSBOT_TELEGRAM_API_URL": emulator.base_url.removesuffix("/bot"),
         "NEWSBOT_DELIVERY__RATE": "0",
         "NEWSBOT_DELIVERY__LEASE": str(LEASE),

@@ -22,9 +22,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.delivery import OUTAGE_CHATS, OutboxSender
 from bot.emulator import BotAPIEmulator
-from bot.outbox import OUTAGE_CHATS, OutboxSender
 from storage import OutboxRow, OutboxStatus
+from tests.emulated import telegram_bot
 from tests.faults.injection import (
     EXPECTED,
     at_sends,
@@ -37,11 +38,10 @@ from tests.faults.injection import (
     repeats,
     rows_by_status,
     sending,
-    telegram_bot,
     wait_until,
 )
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]  # processes, kills and faults: `-m "not slow"` skips them
 
 SCALE = 30
 DEFAULTS = inspect.signature(OutboxSender).parameters

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.jobs import FAILED, NOT_ARTICLE, ingest_targets
+from bot.pipeline import FAILED, NOT_ARTICLE, ingest_targets
 from ingest import (
     Article,
     DecodeError,

@@ -1,7 +1,10 @@
-"""Engines: user-facing URLs get the async driver; SQLite gets WAL and foreign keys."""
+"""Engines: user-facing URLs get the async driver; SQLite gets WAL and foreign keys, and refuses
+writes into a file deleted under it."""
 
 from __future__ import annotations
 
+import logging
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -9,8 +12,19 @@ import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage import DatabaseUnavailable, InvalidDatabaseURL, make_engine
+from storage import (
+    DatabaseFileGone,
+    DatabaseUnavailable,
+    InvalidDatabaseURL,
+    database_healthy,
+    get_subscriber,
+    make_engine,
+    make_sessionmaker,
+    subscribe,
+    upgrade,
+)
 from storage._engine import _out_of_service, async_url
 
 
@@ -91,3 +105,69 @@ async def test_a_locked_file_is_database_unavailable_but_a_broken_constraint_is_
 )
 def test_postgresql_out_of_resources_is_out_of_service(error: Exception, unavailable: bool) -> None:
     assert _out_of_service(error) is unavailable
+
+
+async def _subscribe(sessions: async_sessionmaker[AsyncSession], chat_id: int) -> None:
+    async with sessions.begin() as session:
+        await subscribe(session=session, chat_id=chat_id, user_id=chat_id, kind="private", language="zh")
+
+
+@pytest.mark.asyncio
+async def test_a_database_that_answers_is_healthy(engine: AsyncEngine) -> None:
+    assert await database_healthy(engine)
+
+
+@pytest.mark.asyncio
+async def test_an_unreachable_server_is_not_healthy() -> None:
+    engine = make_engine("postgresql://postgres@127.0.0.1:1/test")
+    try:
+        assert not await database_healthy(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_a_deleted_sqlite_file_refuses_writes_logged_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "newsbot.db"
+    upgrade(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{path}")
+    sessions = make_sessionmaker(engine)
+    try:
+        await _subscribe(sessions, 1)
+        assert await database_healthy(engine)
+        path.unlink()
+        for chat_id in (2, 3, 4):
+            with pytest.raises(DatabaseFileGone):
+                await _subscribe(sessions, chat_id)
+        assert not await database_healthy(engine)
+        # A fresh connection is refused too, rather than SQLite creating an empty file at the path.
+        await engine.dispose()
+        assert not await database_healthy(engine)
+        with pytest.raises(DatabaseFileGone):
+            await _subscribe(sessions, 5)
+        assert not path.exists()
+    finally:
+        await engine.dispose()
+    gone = [r for r in caplog.records if r.levelno == logging.ERROR and "deleted or replaced" in r.getMessage()]
+    assert len(gone) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_sqlite_file_replaced_under_the_engine_refuses_writes(tmp_path: Path) -> None:
+    path, copy = tmp_path / "newsbot.db", tmp_path / "backup.db"
+    upgrade(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{path}")
+    sessions = make_sessionmaker(engine)
+    try:
+        await _subscribe(sessions, 1)
+        shutil.copy(path, copy)
+        copy.replace(path)  # a restore from a backup while the process runs
+        with pytest.raises(DatabaseFileGone):
+            await _subscribe(sessions, 2)
+        assert not await database_healthy(engine)
+        async with sessions() as session:  # reads still answer, from the file opened
+            assert await get_subscriber(session=session, chat_id=1) is not None
+    finally:
+        await engine.dispose()

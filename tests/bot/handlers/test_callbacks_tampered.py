@@ -19,9 +19,9 @@ from sqlalchemy import text
 from telegram import Bot
 from telegram.error import BadRequest
 
-from bot.app import open_services
 from bot.callbacks import Action, encode
 from bot.emulator import BotAPIEmulator, Sent
+from bot.services import open_services
 from bot.texts import t
 from tests.bot.botenv import ADMIN, USER, BotEnv, running_bot
 
@@ -110,7 +110,7 @@ async def test_tampered_data_is_answered_as_expired(bot_env: BotEnv, caplog: pyt
 @pytest_asyncio.fixture
 async def uncached_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
     """A bot that keeps no replies, so an article deleted by another connection is gone at once
-    (with them kept, it goes when they expire: tests/bot/test_reply_cache.py)."""
+    (with them kept, it goes when they expire: tests/bot/handlers/test_reply_cache.py)."""
     async with running_bot(f"sqlite:///{tmp_path / 'bot.db'}", reply_cache=0) as env:
         yield env
 
@@ -330,20 +330,20 @@ async def test_a_failing_handler_apologises_without_details(bot_env: BotEnv, cap
     assert logged.exc_info is not None
 
 
-async def test_emulator_forged_presses_deletions_and_long_answers(bot: Bot, bot_api: BotAPIEmulator) -> None:
+async def test_emulator_forged_presses_deletions_and_long_answers(bot: Bot, emulator: BotAPIEmulator) -> None:
     """What the tests above rely on: any data can be pressed, users delete messages, and Telegram
     refuses a notification over 200 characters."""
     sent = await bot.send_message(USER, "没有按钮")
     with pytest.raises(ValueError, match="no button"):
-        bot_api.press(USER, sent.message_id, "s:1")
-    query = bot_api.press(USER, sent.message_id, "s:1", forged=True)["callback_query"]
+        emulator.press(USER, sent.message_id, "s:1")
+    query = emulator.press(USER, sent.message_id, "s:1", forged=True)["callback_query"]
     assert query["data"] == "s:1" and query["message"]["message_id"] == sent.message_id
     with pytest.raises(BadRequest, match="Message_too_long"):
         await bot.answer_callback_query(query["id"], text="长" * 201)
     assert await bot.answer_callback_query(query["id"], text="长" * 200)
-    bot_api.delete(USER, sent.message_id)
-    assert bot_api.message(USER, sent.message_id) is None
+    emulator.delete(USER, sent.message_id)
+    assert emulator.message(USER, sent.message_id) is None
     with pytest.raises(BadRequest, match="Message to edit not found"):
         await bot.edit_message_text("改", chat_id=USER, message_id=sent.message_id)
     with pytest.raises(ValueError, match="no message"):
-        bot_api.delete(USER, sent.message_id)
+        emulator.delete(USER, sent.message_id)

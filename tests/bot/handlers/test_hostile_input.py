@@ -26,15 +26,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text as sql
 
-from bot.app import open_services
 from bot.emulator import Sent
 from bot.handlers.admin import MAX_ANNOUNCEMENT
 from bot.handlers.reading import MAX_ARGUMENT
 from bot.handlers.replies import clean, typed
 from bot.handlers.reporting import MAX_REPORT
 from bot.handlers.subscribing import MAX_FILTERS, parse_time
-from bot.jobs import ingest_targets
+from bot.pipeline import ingest_targets
 from bot.render import LIMIT, latest_message
+from bot.services import open_services
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
 from storage import add_filter, create_report, get_subscriber, search_articles
 from tests.bot.botenv import ADMIN, USER, BotEnv, running_bot
@@ -218,6 +218,7 @@ class Prober:
 
 
 @pytest.mark.asyncio
+@pytest.mark.slow
 async def test_every_command_with_every_nasty_argument(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
     prober = Prober(env)
     failures = [p for argument in NASTY.values() for p in await prober.round(argument, USER_COMMANDS + ADMIN_ONLY)]
@@ -356,6 +357,7 @@ DRIVEN = ("summary", "search", "full", "latest", "report", "subscribe", "filter"
 
 
 @pytest.mark.asyncio
+@pytest.mark.slow
 async def test_generated_arguments(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
     """Hypothesis mixes the pieces above with arbitrary text, through the commands that read their argument."""
     loop = asyncio.get_running_loop()

@@ -26,8 +26,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy import inspect as orm_inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.delivery import OutboxSender
 from bot.emulator import BotAPIEmulator
-from bot.outbox import OutboxSender
 from storage import (
     OutboxKind,
     OutboxRow,
@@ -42,10 +42,10 @@ from storage import (
 )
 from tests.faults.injection import wait_until
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]  # processes, kills and faults: `-m "not slow"` skips them
 
 TOKEN = "424242:PROCESSES"
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 # The most rows one sender holds claimed or sent but unrecorded: what a crash may send twice.
 WINDOW = 2 * inspect.signature(OutboxSender).parameters["batch"].default
 ANNOUNCEMENT = {"parts": [{"text": "<b>公告</b>：系统维护通知"}]}

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from tests.pageserver import PageServer
 
-SAMPLES = Path(__file__).parents[2] / "ingest" / "samples"
+SAMPLES = Path(__file__).parents[3] / "ingest" / "samples"
 SEED = str(SAMPLES / "jingzhou-2023-07-13.txt")
 runner = CliRunner()
 
@@ -154,7 +154,7 @@ def test_ingest_files_and_unknown_source(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_ingest_counts_pages_that_are_no_article(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'n.db'}")
-    pages = Path(__file__).parents[1] / "data" / "verdict"
+    pages = Path(__file__).parents[2] / "data" / "verdict"
     result = runner.invoke(app, ["ingest", str(pages / "local-story.html"), str(pages / "journal-issue.html")])
     assert result.exit_code == 0, result.output
     header = next(line for line in result.output.splitlines() if "source" in line)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import open_services
 from bot.callbacks import Action, encode
-from bot.jobs import ingest_targets
+from bot.pipeline import ingest_targets
+from bot.services import open_services
 from ingest import Article, SourceKind, simhash
 from storage import ensure_source, store_article
 from summarizer import summarize

@@ -13,9 +13,9 @@ from urllib.parse import quote, urlencode
 import pytest
 import pytest_asyncio
 
-from bot.app import open_services
 from bot.config import SourceSettings
 from bot.emulator import BotAPIEmulator
+from bot.services import open_services
 from ingest import SourceKind
 from tests.bot.botenv import TOKEN, BotEnv, make_settings, running
 from tests.hostileserver import HostileServer

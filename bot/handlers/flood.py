@@ -21,8 +21,8 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.context import Context, is_admin, lang
 from bot.ratelimit import Bucket
+from bot.services import Context, is_admin, lang
 from bot.texts import t
 
 __all__ = ["FloodLimiter", "Verdict", "flood_handler"]

@@ -16,9 +16,10 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.text import Text
 
-from bot.app import open_services, run_bot
+from bot.app import run_bot
 from bot.config import Settings
 from bot.emulator import BotAPIEmulator, Sent
+from bot.services import open_services
 
 __all__ = ["CHAT_USER", "run_chat", "telegram_html_to_text"]
 

@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from bot.config import FloodSettings, Settings, load_settings
 from bot.emulator import BotAPIEmulator
-from bot.flood import FloodLimiter, Verdict
+from bot.handlers.flood import FloodLimiter, Verdict
 from tests.bot.botenv import ADMIN, TOKEN, USER, BotEnv, make_settings, running
 
 OTHER = 5151

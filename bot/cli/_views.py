@@ -18,7 +18,7 @@ from summarizer import Summary
 
 if TYPE_CHECKING:
     from bot.config import SourceSettings
-    from bot.jobs import IngestTally
+    from bot.pipeline import IngestTally
 
 __all__ = [
     "IngestProgress",
@@ -164,7 +164,7 @@ def render_sources(
     tz: tzinfo,
 ) -> None:
     """Print each configured source with its stored health; failing ones stand out."""
-    from bot.jobs import FAILURES_BEFORE_BACKOFF
+    from bot.pipeline import FAILURES_BEFORE_BACKOFF
 
     by_name = {row.name: row for row in health}
     table = Table(title="sources", title_justify="left")

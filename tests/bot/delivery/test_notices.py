@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import open_services
 from bot.emulator import BotAPIEmulator
+from bot.services import open_services
 from storage import (
     AnnouncementStatus,
     OutboxKind,

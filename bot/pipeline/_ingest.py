@@ -5,7 +5,7 @@ Each article is stored in its own transaction: one bad page costs that page, not
 A page that is no article (an index, a menu, site furniture: `ingest.verdict`) is counted as
 `not_article` and goes no further: neither summarised nor stored, so no digest can hold it.
 Several articles of a run are in flight at once (`in_flight`): while one is summarised (in a
-worker process, see `bot.analysis`) others are fetched, parsed and stored. The Fetcher's per-host
+worker process, see `bot.pipeline.Analyzer`) others are fetched, parsed and stored. The Fetcher's per-host
 limit and delay keep that polite.
 """
 
@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.analysis import Analyzer
 from bot.config import IngestSettings
-from bot.digests import enqueue_channel_posts
+from bot.delivery import enqueue_channel_posts
+from bot.pipeline._analysis import Analyzer
 from ingest import (
     Article,
     Fetcher,

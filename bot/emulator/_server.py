@@ -27,7 +27,6 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from http import HTTPStatus
 from itertools import islice
 from types import TracebackType
@@ -35,26 +34,16 @@ from typing import Any, Self
 
 from aiohttp import web
 
-__all__ = ["BotAPIEmulator", "LoggedRequest", "Sent"]
+from bot.emulator._html import visible_text
+from bot.emulator._records import JSON, ApiError, Fault, LoggedRequest, Sent
 
-JSON = dict[str, Any]
+__all__ = ["GROUP_ANONYMOUS_BOT", "BotAPIEmulator"]
+
 _Key = tuple[int, int]  # (chat id, message id)
 _Source = tuple[str | None, str | None]  # a message of the bot as it sent it: (text, parse mode)
 
-_TEXT_LIMIT = 4096  # characters, counted once tags are removed
 _CALLBACK_DATA_LIMIT = 64  # bytes
 _ANSWER_LIMIT = 200  # characters of an answerCallbackQuery notification or alert
-_HTML_TAGS = frozenset(
-    {"a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "span", "tg-spoiler", "blockquote"}
-)
-# Telegram decodes these four names and numeric references; any other "&" stays literal text.
-_HTML_ENTITY = re.compile(r"&(?:(lt|gt|amp|quot)|#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,8}));")
-_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-# tdlib counts only ASCII blanks as spaces: "<" before an ideographic space still opens a tag.
-_SPACES = re.compile(r"[ \t\r\n\v\0]*")
-_TAG_NAME = re.compile(r"[^ \t\r\n\v\0>]*")
-_ATTRIBUTE_NAME = re.compile(r"[^ \t\r\n\v\0=>]+")
-_NAME_TOKEN = re.compile(r"[A-Za-z0-9.-]*(?=[ \t\r\n\v\0>]|$)")
 _COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
 _BOT_COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 _BUTTON_ACTIONS = frozenset(
@@ -82,54 +71,9 @@ _MEMBER_FIELDS: dict[str, JSON] = {
     "administrator": {"can_be_edited": False, "is_anonymous": False} | dict.fromkeys(_ADMIN_RIGHTS, True),
     "kicked": {"until_date": 0},
 }
+# The user Telegram names as the sender of what an anonymous group admin posts (as the group).
+GROUP_ANONYMOUS_BOT: JSON = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
 _GIFT_TYPES = "unlimited_gifts limited_gifts unique_gifts premium_subscription gifts_from_channels".split()
-
-
-@dataclass(frozen=True, slots=True)
-class Sent:
-    """One thing the bot did in a chat: a message sent, forwarded, copied, edited or deleted, or a button answered."""
-
-    method: str  # "sendMessage", "forwardMessage", "copyMessage", "editMessageText", "answerCallbackQuery" …
-    chat_id: int
-    message_id: int  # the message created, edited or deleted, or the one whose button was pressed
-    text: str | None  # as the bot sent it, tags included; the answer's text for answerCallbackQuery
-    parse_mode: str | None
-    reply_markup: JSON | None  # parsed
-    params: JSON  # the request's parameters (structured ones as PTB sends them: JSON strings)
-    at: float  # time.monotonic() when it was done
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedRequest:
-    """One request and how the emulator answered it (status 0: the connection was dropped)."""
-
-    method: str  # never the path: the path holds the token
-    params: JSON
-    status: int
-    at: float  # time.monotonic() on arrival
-
-
-@dataclass(slots=True)
-class _Fault:
-    status: int
-    description: str
-    parameters: JSON | None
-    chat_id: int | None  # only calls for this chat fail
-    remaining: int
-    until: float | None  # time.monotonic() when it ends; None: after `remaining` calls
-
-
-class _ApiError(Exception):
-    """An error answer, in Telegram's words."""
-
-    def __init__(self, status: int, description: str, parameters: JSON | None = None) -> None:
-        super().__init__(description)
-        self.status, self.description, self.parameters = status, description, parameters
-
-    def body(self) -> JSON:
-        """Return the JSON body Telegram answers with."""
-        body: JSON = {"ok": False, "error_code": self.status, "description": self.description}
-        return body | {"parameters": self.parameters} if self.parameters else body
 
 
 class BotAPIEmulator:
@@ -162,7 +106,7 @@ class BotAPIEmulator:
         self._arrival = asyncio.Event()  # set, and replaced, when an update arrives or a poll must end
         self._poll = 0  # the newest getUpdates; an older long poll ends with 409 Conflict
         self._closing = False
-        self._faults: defaultdict[str, list[_Fault]] = defaultdict(list)
+        self._faults: defaultdict[str, list[Fault]] = defaultdict(list)
         self._blocked: set[int] = set()
         self._delays: dict[str, tuple[float, float | None]] = {}  # method → (seconds, until)
         self._drops: dict[str, tuple[int, bool, float | None]] = {}  # method → (times left, after handling, until)
@@ -275,14 +219,26 @@ class BotAPIEmulator:
     def send_text(
         self, user_id: int, text: str, *, chat_id: int | None = None, language_code: str = "zh-hans",
         first_name: str | None = None, username: str | None = None, reply_to: Sent | int | None = None,
+        anonymous: bool = False,
     ) -> JSON:  # fmt: skip
-        """Queue a user's text message (``/commands`` get bot_command entities) and return the update."""
+        """Queue a user's text message (``/commands`` get bot_command entities) and return the update.
+
+        ``anonymous``: an anonymous admin of the group ``chat_id`` posts as the group, so the message
+        comes from GroupAnonymousBot with ``sender_chat`` the group, and never names the user.
+        """
         user: JSON = {"id": user_id, "is_bot": False, "first_name": first_name or f"User {user_id}"}
         self._users[user_id] = user | ({"username": username} if username else {}) | {"language_code": language_code}
         chat = user_id if chat_id is None else chat_id
         if chat == user_id:
+            if anonymous:
+                raise ValueError("only a group's admin posts anonymously, in the group")
             self.add_chat(user_id, title=user["first_name"], username=username)
-        fields: JSON = {"from": self._users[user_id], "text": text, **_command_entities(text)}
+        author: JSON = (
+            {"from": GROUP_ANONYMOUS_BOT, "sender_chat": self._chat(chat)}
+            if anonymous
+            else {"from": self._users[user_id]}
+        )
+        fields: JSON = author | {"text": text, **_command_entities(text)}
         if reply_to is not None:
             target = self._messages.get((chat, reply_to if isinstance(reply_to, int) else reply_to.message_id))
             if target is None:
@@ -353,7 +309,7 @@ class BotAPIEmulator:
             default = f"Too Many Requests: retry after {retry_after}"
         else:
             default = _DEFAULT_ERRORS.get(status) or HTTPStatus(status).phrase
-        fault = _Fault(status, description or default, parameters, chat_id, times, _deadline(lasting))
+        fault = Fault(status, description or default, parameters, chat_id, times, _deadline(lasting))
         self._faults[method.lower()].append(fault)
 
     def block(self, chat_id: int) -> None:
@@ -395,12 +351,12 @@ class BotAPIEmulator:
         if drop is not False:  # False: drop before handling
             try:
                 if request.match_info["token"] != self.token:
-                    raise _ApiError(401, "Unauthorized")
+                    raise ApiError(401, "Unauthorized")
                 if key not in self._methods:
-                    raise _ApiError(404, "Not Found: method not found")
+                    raise ApiError(404, "Not Found: method not found")
                 self._raise_fault(key, params)
                 status, body = 200, {"ok": True, "result": await self._methods[key](params)}
-            except _ApiError as error:
+            except ApiError as error:
                 status, body = error.status, error.body()
         self.http_log.append(LoggedRequest(method, params, 0 if drop is not None else status, arrived))
         if drop is not None and request.transport is not None:
@@ -430,7 +386,7 @@ class BotAPIEmulator:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         faults.remove(fault)
-                raise _ApiError(fault.status, fault.description, fault.parameters)
+                raise ApiError(fault.status, fault.description, fault.parameters)
 
     # ---- state ---------------------------------------------------------------------------------
 
@@ -441,22 +397,22 @@ class BotAPIEmulator:
         """Return the chat a call names; sending to a chat that blocked the bot fails."""
         value = params.get(name)
         if value in (None, ""):
-            raise _ApiError(400, f"Bad Request: {name} is empty")
+            raise ApiError(400, f"Bad Request: {name} is empty")
         if isinstance(value, str) and value.startswith("@"):
             chat_id = self._usernames.get(value[1:].lower())
         else:
             chat_id = int(value) if str(value).lstrip("-").isdigit() else None
         if chat_id is None:
-            raise _ApiError(400, "Bad Request: chat not found")
+            raise ApiError(400, "Bad Request: chat not found")
         if send and chat_id in self._blocked:
             who = "blocked by the user" if chat_id > 0 else "kicked from the group chat"
-            raise _ApiError(403, f"Forbidden: bot was {who}")
+            raise ApiError(403, f"Forbidden: bot was {who}")
         return chat_id
 
     def _stored(self, chat_id: int, params: JSON, missing: str) -> JSON:
         message = self._messages.get((chat_id, _int(params, "message_id") or 0))
         if message is None:
-            raise _ApiError(400, f"Bad Request: {missing}")
+            raise ApiError(400, f"Bad Request: {missing}")
         return message
 
     def _new_message(self, chat_id: int, fields: JSON) -> JSON:
@@ -488,7 +444,7 @@ class BotAPIEmulator:
         target = self._messages.get((int(reply.get("chat_id") or chat_id), int(message_id)))
         anyway = reply.get("allow_sending_without_reply") or _bool(params, "allow_sending_without_reply")
         if target is None and not anyway:
-            raise _ApiError(400, "Bad Request: message to be replied not found")
+            raise ApiError(400, "Bad Request: message to be replied not found")
         return target
 
     def _record(self, method: str, params: JSON, key: _Key, text: str | None, *, new: bool = False) -> None:
@@ -527,7 +483,7 @@ class BotAPIEmulator:
 
     async def _get_updates(self, params: JSON) -> list[JSON]:
         if self.webhook["url"]:
-            raise _ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
                                  "delete the webhook first")  # fmt: skip
         offset, limit = _int(params, "offset") or 0, min(max(_int(params, "limit") or 100, 1), 100)
         if (allowed := _json(params, "allowed_updates")) is not None:
@@ -546,7 +502,7 @@ class BotAPIEmulator:
             except TimeoutError:
                 break
             if poll != self._poll:
-                raise _ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only one bot "
+                raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only one bot "
                                      "instance is running")  # fmt: skip
         return list(islice(self._updates, limit))
 
@@ -571,12 +527,12 @@ class BotAPIEmulator:
     async def _set_my_commands(self, params: JSON) -> bool:
         commands = _json(params, "commands")
         if not isinstance(commands, list) or len(commands) > 100:
-            raise _ApiError(400, "Bad Request: can't parse commands JSON object")
+            raise ApiError(400, "Bad Request: can't parse commands JSON object")
         for command in commands:
             if not _BOT_COMMAND_NAME.fullmatch(str(command.get("command", ""))):
-                raise _ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", "")).strip()) <= 256:
-                raise _ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
         self.commands[self._commands_key(params)] = [{"command": c["command"], "description": c["description"]}
                                                      for c in commands]  # fmt: skip
         return True
@@ -590,7 +546,7 @@ class BotAPIEmulator:
 
     async def _send_message(self, params: JSON) -> JSON:
         chat_id = self._target(params)
-        fields: JSON = {"text": _visible_text(params)}
+        fields: JSON = {"text": visible_text(params.get("text"), params.get("parse_mode"))}
         return self._deliver("sendMessage", params, chat_id, fields, (params["text"], params.get("parse_mode")))
 
     async def _forward_message(self, params: JSON) -> JSON:
@@ -613,7 +569,7 @@ class BotAPIEmulator:
         return {"message_id": message["message_id"]}
 
     async def _edit_message_text(self, params: JSON) -> JSON:
-        return self._edit("editMessageText", params, _visible_text(params))
+        return self._edit("editMessageText", params, visible_text(params.get("text"), params.get("parse_mode")))
 
     async def _edit_message_reply_markup(self, params: JSON) -> JSON:
         return self._edit("editMessageReplyMarkup", params, None)
@@ -624,11 +580,11 @@ class BotAPIEmulator:
         message = self._stored(chat_id, params, "message to edit not found")
         key = (chat_id, message["message_id"])
         if key not in self._own:
-            raise _ApiError(400, "Bad Request: message can't be edited")
+            raise ApiError(400, "Bad Request: message can't be edited")
         source = self._own[key] if text is None else (params["text"], params.get("parse_mode"))
         markup = _inline_keyboard(params)
         if source == self._own[key] and markup == message.get("reply_markup"):
-            raise _ApiError(400, _NOT_MODIFIED)
+            raise ApiError(400, _NOT_MODIFIED)
         edited = {k: v for k, v in message.items() if k != "reply_markup"} | {"edit_date": int(time.time())}
         edited |= ({"text": text} if text is not None else {}) | ({"reply_markup": markup} if markup else {})
         self._messages[key], self._own[key] = edited, source
@@ -645,17 +601,17 @@ class BotAPIEmulator:
 
     async def _answer_callback_query(self, params: JSON) -> bool:
         if len(str(params.get("text") or "")) > _ANSWER_LIMIT:
-            raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         key = self._queries.pop(str(params.get("callback_query_id")), None)
         if key is None:
-            raise _ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
         self._record("answerCallbackQuery", params, key, params.get("text"))
         return True
 
     async def _send_chat_action(self, params: JSON) -> bool:
         self._target(params)
         if params.get("action") not in _CHAT_ACTIONS:
-            raise _ApiError(400, "Bad Request: wrong parameter action in request")
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
         return True
 
     async def _get_chat(self, params: JSON) -> JSON:
@@ -666,7 +622,7 @@ class BotAPIEmulator:
     async def _get_chat_member(self, params: JSON) -> JSON:
         chat_id, user_id = self._target(params, send=False), _int(params, "user_id")
         if user_id is None:
-            raise _ApiError(400, "Bad Request: user_id is empty")
+            raise ApiError(400, "Bad Request: user_id is empty")
         user = self.bot if user_id == self.bot["id"] else self._users.get(user_id)
         member = self._members.get((chat_id, user_id), {"status": "member"})
         return member | {"user": user or {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}}
@@ -702,7 +658,7 @@ def _int(params: JSON, name: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise _ApiError(400, f"Bad Request: invalid {name} specified") from None
+        raise ApiError(400, f"Bad Request: invalid {name} specified") from None
 
 
 def _bool(params: JSON, name: str) -> bool:
@@ -717,22 +673,10 @@ def _json(params: JSON, name: str) -> Any:
     try:
         return json.loads(value)
     except ValueError:
-        raise _ApiError(400, f"Bad Request: can't parse {name} JSON object") from None
+        raise ApiError(400, f"Bad Request: can't parse {name} JSON object") from None
 
 
 # ---- validation --------------------------------------------------------------------------------
-
-
-def _visible_text(params: JSON) -> str:
-    """Return the text a message shows, refusing it where Telegram would."""
-    text = params.get("text")
-    if isinstance(text, str) and str(params.get("parse_mode") or "").lower() == "html":
-        text = _parse_html(text)
-    if not isinstance(text, str) or not text.strip():
-        raise _ApiError(400, "Bad Request: message text is empty")
-    if len(text) > _TEXT_LIMIT:
-        raise _ApiError(400, "Bad Request: message is too long")
-    return text
 
 
 def _inline_keyboard(params: JSON) -> JSON | None:
@@ -742,100 +686,17 @@ def _inline_keyboard(params: JSON) -> JSON | None:
         return None
     rows = markup["inline_keyboard"]
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise _ApiError(400, 'Bad Request: field "inline_keyboard" of InlineKeyboardMarkup must be an Array of Arrays')
+        raise ApiError(400, 'Bad Request: field "inline_keyboard" of InlineKeyboardMarkup must be an Array of Arrays')
     for button in (button for row in rows for button in row):
         if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-            raise _ApiError(400, "Bad Request: can't parse inline keyboard button: Text must be a String")
+            raise ApiError(400, "Bad Request: can't parse inline keyboard button: Text must be a String")
         if not _BUTTON_ACTIONS & button.keys():
-            raise _ApiError(400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the "
+            raise ApiError(400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the "
                                  "inline keyboard")  # fmt: skip
         data = button.get("callback_data")
         if data is not None and not 1 <= len(str(data).encode()) <= _CALLBACK_DATA_LIMIT:
-            raise _ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
     return {"inline_keyboard": rows}
-
-
-def _parse_html(text: str) -> str:
-    """Return the text Telegram shows for an HTML message, failing where its parser (tdlib parse_html) fails."""
-    plain: list[str] = []
-    open_tags: list[str] = []
-    pos = 0
-    while (start := text.find("<", pos)) >= 0:
-        plain.append(_unescape(text[pos:start]))
-        closing = text.startswith("</", start)
-        if closing and not open_tags:
-            raise _html_error(text, start, "Unexpected end tag")
-        name_end = _match(_TAG_NAME, text, start + 1 + closing)
-        name = text[start + 1 + closing : name_end].lower()
-        if closing:
-            pos = _match(_SPACES, text, name_end)
-            if pos >= len(text) or text[pos] != ">":
-                raise _html_error(text, start, "Unclosed end tag")
-            expected, pos = open_tags.pop(), pos + 1
-            if name and name != expected:
-                raise _html_error(text, start, "Unmatched end tag", f', expected "</{expected}>", found "</{name}>"')
-        elif name_end >= len(text):
-            raise _html_error(text, start, "Unclosed start tag")
-        elif name not in _HTML_TAGS:
-            raise _html_error(text, start, f'Unsupported start tag "{name}"')
-        else:
-            attributes, pos = _read_attributes(text, name_end, name, start)
-            if name == "span" and attributes.get("class") != "tg-spoiler":
-                raise _html_error(text, start, 'Tag "span" must have class "tg-spoiler"')
-            open_tags.append(name)
-    if open_tags:
-        problem = f'Can\'t find end tag corresponding to start tag "{open_tags[-1]}"'
-        raise _ApiError(400, f"Bad Request: can't parse entities: {problem}")
-    plain.append(_unescape(text[pos:]))
-    return "".join(plain)
-
-
-def _read_attributes(text: str, pos: int, tag: str, start: int) -> tuple[dict[str, str], int]:
-    """Return a start tag's attributes and the position after its ">"."""
-    attributes: dict[str, str] = {}
-    while (pos := _match(_SPACES, text, pos)) < len(text) and text[pos] != ">":
-        if (name_end := _match(_ATTRIBUTE_NAME, text, pos)) == pos:
-            raise _html_error(text, start, f'Empty attribute name in the tag "{tag}"')
-        name, pos = text[pos:name_end].lower(), _match(_SPACES, text, name_end)
-        if pos < len(text) and text[pos] != "=":
-            if tag == "blockquote" and name == "expandable":
-                continue
-            raise _html_error(text, start, f'Expected equal sign in declaration of an attribute of the tag "{tag}"')
-        pos = _match(_SPACES, text, pos + 1)
-        if pos < len(text) and text[pos] in "\"'":
-            if (close := text.find(text[pos], pos + 1)) < 0:
-                raise _html_error(text, start, "Unclosed start tag")
-            attributes[name], pos = _unescape(text[pos + 1 : close]), close + 1
-        elif pos < len(text):
-            if (token_end := _match(_NAME_TOKEN, text, pos)) < 0:
-                raise _html_error(text, pos, "Unexpected end of name token")
-            attributes[name], pos = text[pos:token_end].lower(), token_end
-    if pos >= len(text):
-        raise _html_error(text, start, "Unclosed start tag")
-    return attributes, pos + 1
-
-
-def _match(pattern: re.Pattern[str], text: str, pos: int) -> int:
-    """Return where ``pattern``'s match at ``pos`` ends, or -1 without a match."""
-    match = pattern.match(text, pos)
-    return match.end() if match else -1
-
-
-def _html_error(text: str, pos: int, problem: str, detail: str = "") -> _ApiError:
-    offset = len(text[:pos].encode("utf-8", "surrogatepass"))
-    return _ApiError(400, f"Bad Request: can't parse entities: {problem} at byte offset {offset}{detail}")
-
-
-def _unescape(text: str) -> str:
-    return _HTML_ENTITY.sub(_decode_entity, text) if "&" in text else text
-
-
-def _decode_entity(match: re.Match[str]) -> str:
-    named, decimal, hexadecimal = match.groups()
-    if named:
-        return _NAMED_ENTITIES[named]
-    code = int(decimal) if decimal else int(hexadecimal, 16)
-    return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else match.group()
 
 
 def _command_entities(text: str) -> JSON:

@@ -17,7 +17,7 @@ from rich.markup import escape
 from bot.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
     from ingest import Article
 
 __all__ = ["app", "main"]
@@ -65,7 +65,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 def _with_services(settings: Settings, use: Callable[[Services], Awaitable[T]], urls: Sequence[str] = ()) -> T:
     """Open the database (migrated) and a fetcher (which may reach `urls`), run `use`, close them."""
-    from bot.app import open_services
+    from bot.services import open_services
 
     async def go() -> T:
         async with open_services(settings, urls) as services:
@@ -107,7 +107,7 @@ def summarize(
     config: ConfigOption = None,
 ) -> None:
     """Summarise an article: key sentences, directives, keywords and facts."""
-    from bot.console import render_summary
+    from bot.cli._views import render_summary
     from summarizer import summarize as run_summary
 
     settings = _settings(config)
@@ -122,7 +122,7 @@ def summarize(
 @app.command()
 def extract(target: Target, as_json: JsonFlag = False, config: ConfigOption = None) -> None:
     """Parse an article and show its fields, without summarising."""
-    from bot.console import render_article
+    from bot.cli._views import render_article
 
     article = _run(_read_target(target, _settings(config)))
     if as_json:
@@ -141,11 +141,11 @@ def ingest(
     config: ConfigOption = None,
 ) -> None:
     """Fetch, summarise and store new articles: one pass, or forever with --watch."""
-    from bot.console import IngestProgress, render_tallies
+    from bot.cli._views import IngestProgress, render_tallies
 
     settings = _settings(config)
     if watch:
-        from bot.app import watch as run_watch
+        from bot.scheduler import watch as run_watch
 
         _configure_logging(settings)
         _run(run_watch(settings))
@@ -156,7 +156,7 @@ def ingest(
     console = Console()
 
     async def run(services: Services) -> dict[str, Any]:
-        from bot.jobs import ingest_targets
+        from bot.pipeline import ingest_targets
 
         with IngestProgress(console) as progress:
             if targets:
@@ -177,7 +177,7 @@ def ingest(
 @app.command()
 def sources(config: ConfigOption = None) -> None:
     """Show the health of each source: last success, failures in a row, next run, last error."""
-    from bot.console import render_sources
+    from bot.cli._views import render_sources
     from storage import article_count_by_source, list_sources_health
 
     settings = _settings(config)
@@ -201,7 +201,7 @@ def articles(
     config: ConfigOption = None,
 ) -> None:
     """List stored articles, newest first, or those matching --search."""
-    from bot.console import render_articles
+    from bot.cli._views import render_articles
     from storage import latest_articles, search_articles
 
     if search is not None and len(search) > 200:
@@ -242,7 +242,8 @@ def run(
 
     from telegram.error import TelegramError
 
-    from bot.app import Webhook, run_bot
+    from bot.app import run_bot
+    from bot.config import Webhook
     from bot.redact import redact, secrets_of
 
     settings = _settings(config)
@@ -267,7 +268,7 @@ def run(
 @app.command()
 def chat(config: ConfigOption = None) -> None:
     """Try the whole bot in this terminal: a local Bot API emulator, no token needed."""
-    from bot.chat import run_chat
+    from bot.cli._chat import run_chat
 
     settings = _settings(config)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -286,7 +287,7 @@ def _configure_logging(settings: Settings) -> None:
 @app.command()
 def resummarize(config: ConfigOption = None) -> None:
     """Recompute stored summaries made by an older summariser version."""
-    from bot.jobs import resummarize_all
+    from bot.pipeline import resummarize_all
 
     count = _with_services(_settings(config), lambda services: resummarize_all(sessions=services.sessions))
     Console().print(f"resummarised {count} articles")

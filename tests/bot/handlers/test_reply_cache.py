@@ -15,17 +15,17 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bot.app import open_services
 from bot.cache import ReplyCache
 from bot.config import SourceSettings
 from bot.emulator import BotAPIEmulator, Sent
+from bot.services import open_services
 from bot.texts import t
 from ingest import SourceKind
 from tests.bot.botenv import ADMIN, TOKEN, make_settings, running
 
 pytestmark = pytest.mark.asyncio
 
-SAMPLES = Path(__file__).resolve().parents[2] / "ingest" / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "ingest" / "samples"
 
 
 # ── the cache on its own ──────────────────────────────────────────────────────────────────

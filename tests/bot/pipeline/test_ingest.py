@@ -13,10 +13,11 @@ import pytest_asyncio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.analysis import Analysis, Analyzer
-from bot.jobs import (
+from bot.pipeline import (
     FAILED,
     NOT_ARTICLE,
+    Analysis,
+    Analyzer,
     backoff_interval,
     ingest_page,
     ingest_source,
@@ -290,7 +291,7 @@ async def test_on_sqlite_every_run_on_one_database_shares_one_write_turn(
 ) -> None:
     """Sources running together are one writer on SQLite, whose busy wait is unfair to the outbox
     beside them; on PostgreSQL they write at once (rows are locked, not the file)."""
-    from bot.jobs import _Run  # the mechanism: what the soak's "database is locked" errors came from
+    from bot.pipeline._ingest import _Run  # the mechanism: what the soak's "database is locked" errors came from
 
     runs = [_Run.of(replace(listpage(page_server), name=f"源{n}"), n, fetcher, sessions, Analyzer(0)) for n in range(3)]
     turns = {id(run.turn) for run in runs}

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import open_services
-from bot.digests import enqueue_due_digests
-from bot.jobs import ingest_targets
+from bot.delivery import enqueue_due_digests
+from bot.pipeline import ingest_targets
+from bot.services import open_services
 from tests.bot.botenv import USER, BotEnv
 
 pytestmark = pytest.mark.asyncio
