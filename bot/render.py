@@ -2,7 +2,9 @@
 
 Every piece of article text is escaped here, so a title holding `<script>` or `&` shows as
 written. Messages are split on paragraph boundaries under Telegram's 4,096-character limit
-(counted with the tags, which is stricter than Telegram's count without them).
+(counted with the tags, which is stricter than Telegram's count without them); a paragraph longer
+than a message is cut on text with its tags closed and reopened, and titles are cut, so whatever
+the article every message fits and parses.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "contacts_text",
     "digest_messages",
     "esc",
+    "esc_user",
     "full_pages",
     "latest_message",
     "shown_length",
@@ -49,7 +52,9 @@ __all__ = [
 
 LIMIT = 4096
 _KEY_SENTENCES_IN_DIGEST = 2
-_LINE_TITLE = 100  # characters of a title in a list: 30 lines stay one message whatever the titles
+_LINE_TITLE = 80  # characters of a title in a list: 30 lines, dated, stay one message whatever the titles
+_TITLE = 300  # characters of a title in a heading: a page's <title> may hold its whole text
+_BUTTON_TITLE = 24
 
 
 class StoredArticle(Protocol):
@@ -67,6 +72,16 @@ class StoredArticle(Protocol):
 def esc(text: object) -> str:
     """Escape text for Telegram HTML."""
     return html.escape(str(text), quote=False)
+
+
+# Bidirectional controls: a reporter's name ending in U+202E would show the rest of the line reversed
+# (the user id, the report), so a report could pass for another's.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def esc_user(text: object) -> str:
+    """Escape text a user wrote (a name, a report) for Telegram HTML, its bidirectional controls shown as U+FFFD."""
+    return _BIDI.sub("\ufffd", esc(text))
 
 
 # Most specific first: HTTPStatusError, BlockedAddress … are FetchErrors, DecodeError a ValueError.
@@ -90,6 +105,12 @@ def fetch_failure(cause: Exception | None, lang: str) -> str:
     return t(lang, "fetch_failed", error=t(lang, key, status=getattr(cause, "status", "")))
 
 
+def _title(article: StoredArticle, limit: int = _TITLE) -> str:
+    """Return the article's title (not escaped), cut to `limit` characters with an "…"."""
+    title = article.title or "（无标题）"
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
 def _web(url: str) -> bool:
     return url.startswith(("http://", "https://"))
 
@@ -105,9 +126,7 @@ def _meta(article: StoredArticle, tz: tzinfo) -> str:
 def article_line(article: StoredArticle, tz: tzinfo) -> str:
     """Return one line for a list: id, date, title, source."""
     meta = _meta(article, tz)
-    title = article.title or "（无标题）"
-    title = title if len(title) <= _LINE_TITLE else title[: _LINE_TITLE - 1] + "…"
-    return f"<code>{article.id}</code> {esc(title)}" + (f"\n    <i>{meta}</i>" if meta else "")
+    return f"<code>{article.id}</code> {esc(_title(article, _LINE_TITLE))}" + (f"\n    <i>{meta}</i>" if meta else "")
 
 
 # /summary of a long article: at most this share of its body, and this many characters at most;
@@ -203,7 +222,7 @@ def summary_message(
     go on one line and a button expands the list (`expanded`), which may then fill a message.
     A directive already shown as a key sentence is not listed again.
     """
-    header = [f"<b>{esc(article.title or '（无标题）')}</b>"]
+    header = [f"<b>{esc(_title(article))}</b>"]
     if meta := _meta(article, tz):
         header.append(f"<i>{meta}</i>")
     key = list(summary.get("key_sentences", []))
@@ -237,10 +256,10 @@ def summary_message(
 
 
 def _fit(text: str) -> str:
-    """Cut a message that would not fit at a line boundary (a summary with a hundred directives)."""
+    """Cut a message that would not fit (a summary with a hundred directives, or a sentence of 10,000 characters)."""
     if len(text) <= LIMIT:
         return text
-    return text[: text.rfind("\n", 0, LIMIT - 2)] + "\n…"
+    return _split_at(text, LIMIT - 2)[0] + "\n…"
 
 
 def latest_message(
@@ -256,7 +275,8 @@ def latest_message(
     """Return a list of articles with a button per article and a [更多] button."""
     lines = [t(lang, title_key, **title_values)] + [article_line(a, tz) for a in articles]
     rows = [
-        [InlineKeyboardButton(f"{a.id} · {a.title[:24]}", callback_data=encode(Action.SUMMARY, a.id))] for a in articles
+        [InlineKeyboardButton(f"{a.id} · {_title(a, _BUTTON_TITLE)}", callback_data=encode(Action.SUMMARY, a.id))]
+        for a in articles
     ]
     if more:
         action = Action.SEARCH if title_key == "search_title" else Action.LATEST
@@ -265,45 +285,75 @@ def latest_message(
 
 
 def split_message(blocks: Iterable[str], limit: int = LIMIT) -> list[str]:
-    """Join blocks with blank lines into messages under `limit`, never splitting a block unless
-    it alone is too long (then at line breaks, then hard)."""
+    """Join blocks with blank lines into messages under `limit`, never splitting a block unless it
+    alone is too long: then it fills the rest of the message it starts in and goes on in the next."""
     messages: list[str] = []
     current = ""
     for block in blocks:
-        pieces = [block] if len(block) <= limit else _cut(block, limit)
-        for piece in pieces:
-            candidate = f"{current}\n\n{piece}" if current else piece
-            if len(candidate) <= limit:
-                current = candidate
-            else:
+        while True:
+            joined = f"{current}\n\n{block}" if current else block
+            if len(joined) <= limit:
+                current = joined
+                break
+            if current and len(block) <= limit:
                 messages.append(current)
-                current = piece
+                current = ""
+            else:
+                head, block = _split_at(joined, limit)
+                messages.append(head)
+                current = ""
     if current:
         messages.append(current)
     return messages
 
 
-def _cut(block: str, limit: int) -> list[str]:
-    out: list[str] = []
-    while len(block) > limit:
-        at = block.rfind("\n", 0, limit)
-        at = at if at > limit // 2 else limit
-        # Never inside an escaped character: "&am" + "p;" would show as those pieces.
-        entity = block.rfind("&", at - 4, at)
-        if entity >= 0 and ";" not in block[entity:at]:
-            at = entity
-        out.append(block[:at])
-        block = block[at:].lstrip("\n")
-    return [*out, block] if block else out
+# A tag, an escaped character, or a run of text: a message is cut between them or inside a run.
+_PIECE = re.compile(
+    r"<(?P<end>/?)(?P<name>[^\s/>]*)[^>]*>|&(?:[A-Za-z]+|#[0-9]+|#[xX][0-9A-Fa-f]+);|(?P<text>[^<&]+)|[<&]"
+)
+
+
+def _split_at(text: str, limit: int) -> tuple[str, str]:
+    """Return the longest head of an HTML text that fits in `limit` with its open tags closed, and the
+    rest with them reopened: each is valid HTML.
+
+    The cut is at the last line break in the second half of the room if there is one, else on text,
+    never inside a tag or an escaped character ("&am" + "p;" would show as those pieces).
+    """
+    opened: list[tuple[str, str]] = []  # (name, start tag) of the tags open at this point
+    cut: tuple[int, list[tuple[str, str]]] = (0, [])
+    line: tuple[int, list[tuple[str, str]]] = (0, [])
+    for match in _PIECE.finditer(text):
+        start, piece = match.start(), match.group()
+        room = limit - sum(len(name) + 3 for name, _ in opened)  # the end tags the head would need
+        if start > room:
+            break
+        if start:
+            cut = (start, list(opened))
+        if match["end"]:
+            opened.pop()
+        elif match["name"]:
+            opened.append((match["name"], piece))
+        elif match["text"]:  # cut anywhere in it
+            end = min(match.end(), room)
+            if end > start:
+                cut = (end, list(opened))
+            if (newline := text.rfind("\n", start, end)) > 0:
+                line = (newline, list(opened))
+    at, kept = line if line[0] > limit // 2 else cut
+    head = text[:at] + "".join(f"</{name}>" for name, _ in reversed(kept))
+    return head, "".join(tag for _, tag in kept) + text[at:].lstrip("\n")
 
 
 def full_pages(article: StoredArticle, tz: tzinfo) -> list[str]:
     """Return the full text as pages under the limit, the header on the first."""
-    header = f"<b>{esc(article.title or '（无标题）')}</b>"
+    header = f"<b>{esc(_title(article))}</b>"
     if meta := _meta(article, tz):
         header += f"\n<i>{meta}</i>"
+    # The header is never alone on a page: the first paragraph starts under it, cut if it must be.
     # Room for the page counter the handler appends.
-    return split_message([header, *(esc(p) for p in article.paragraphs)], LIMIT - 40)
+    body = [esc(p) for p in article.paragraphs]
+    return split_message(["\n\n".join([header, *body[:1]]), *body[1:]], LIMIT - 40)
 
 
 def contacts_text(contacts: Iterable[Mapping[str, str | None]], lang: str) -> str:
@@ -323,7 +373,7 @@ def contacts_text(contacts: Iterable[Mapping[str, str | None]], lang: str) -> st
 
 
 def _digest_item(article: StoredArticle, summary: Mapping[str, Any] | None) -> str:
-    title = esc(article.title or "（无标题）")
+    title = esc(_title(article))
     head = f'<a href="{html.escape(article.url)}">{title}</a>' if _web(article.url) else f"<b>{title}</b>"
     lines = [f"{head} <code>/summary {article.id}</code>"]
     sentences = (summary or {}).get("key_sentences", [])[:_KEY_SENTENCES_IN_DIGEST]

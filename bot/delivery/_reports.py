@@ -12,7 +12,7 @@ from collections.abc import Collection
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.render import esc
+from bot.render import esc_user
 from bot.texts import t
 from storage import OutboxKind, Report, enqueue, mark_report_forwarded, reports_to_forward
 
@@ -23,9 +23,9 @@ _PAGE = 100  # waiting reports enqueued per transaction
 
 def report_notice(report: Report) -> str:
     """Return the admins' notice of a report: the text and who filed it (for the admins only)."""
-    who = esc(report.name or "?") + (f" (@{esc(report.username)})" if report.username else "")
+    who = esc_user(report.name or "?") + (f" (@{esc_user(report.username)})" if report.username else "")
     who += f" <code>{report.user_id if report.user_id is not None else '?'}</code>"
-    return t("zh", "report_admin", ticket=report.id, who=who, text=esc(report.text))
+    return t("zh", "report_admin", ticket=report.id, who=who, text=esc_user(report.text))
 
 
 async def enqueue_report_notice(session: AsyncSession, *, report: Report, admins: Collection[int]) -> int:

@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Action, decode, encode, pattern
 from bot.handlers.replies import argument, clean, edit_in_place
-from bot.render import LIMIT, esc
+from bot.render import LIMIT, esc, esc_user
 from bot.services import Context, is_admin, lang
 from bot.texts import t
 from storage import (
@@ -218,9 +218,9 @@ async def reports(update: Update, context: Context) -> None:
     shown = ""
     for r in rows:
         entry = (
-            f"<b>#{r.id}</b> {r.created_at.astimezone(zone):%m-%d %H:%M} {esc(r.name or '?')}"
-            + (f" @{esc(r.username)}" if r.username else "")
-            + f" <code>{r.user_id}</code>\n{esc(r.text[:300])}"
+            f"<b>#{r.id}</b> {r.created_at.astimezone(zone):%m-%d %H:%M} {esc_user(r.name or '?')}"
+            + (f" @{esc_user(r.username)}" if r.username else "")
+            + f" <code>{r.user_id}</code>\n{esc_user(r.text[:300])}"
         )
         # Whole reports only: a cut inside a tag or an entity is a message Telegram refuses.
         if shown and len(shown) + 2 + len(entry) > LIMIT:

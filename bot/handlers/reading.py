@@ -11,7 +11,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Action, decode, encode, pattern
-from bot.handlers.replies import argument, edit_in_place
+from bot.handlers.replies import argument, edit_in_place, typed
 from bot.render import (
     StoredArticle,
     contacts_text,
@@ -86,7 +86,7 @@ async def _show_latest(update: Update, context: Context, *, limit: int, offset: 
 
 async def latest(update: Update, context: Context) -> None:
     """Show the newest articles, one line each, with a button per article."""
-    count = argument(context)
+    count = typed(argument(context))
     limit = int(count) if _is_number(count) else _LATEST_DEFAULT
     await _show_latest(update, context, limit=max(1, min(limit, _LATEST_MAX)), offset=0)
 
@@ -165,13 +165,14 @@ async def summary(update: Update, context: Context) -> None:
     if await _too_long(update, wanted):
         return
     language = lang(update)
-    if wanted.startswith(("http://", "https://")):
+    number = typed(wanted)  # an id typed in full-width digits too; words are searched as typed
+    if wanted.lower().startswith(("http://", "https://")):  # HTTP:// too: schemes are case-insensitive
         await _summary_of_url(update, context, wanted)
     elif not wanted:
         await _send_summary(update, context, None)
-    elif _is_number(wanted):
-        await _send_summary(update, context, int(wanted))
-    elif wanted.isdigit() and wanted.isascii():  # too long to be an id of ours
+    elif _is_number(number):
+        await _send_summary(update, context, int(number))
+    elif number.isdigit() and number.isascii():  # too long to be an id of ours
         await _reply(update, t(language, "not_found", id=esc(wanted)))
     else:
 
@@ -211,7 +212,7 @@ async def _full_page(context: Context, article_id: int, page: int, language: str
 
 async def full(update: Update, context: Context) -> None:
     """Show the full text, a page at a time under Telegram's length limit."""
-    wanted = argument(context)
+    wanted = typed(argument(context))
     language = lang(update)
     if not _is_number(wanted):
         await _reply(update, t(language, "bad_id"))

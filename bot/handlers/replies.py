@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from telegram import CallbackQuery, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -10,7 +11,7 @@ from telegram.error import BadRequest
 
 from bot.services import Context
 
-__all__ = ["argument", "clean", "edit_in_place"]
+__all__ = ["argument", "clean", "edit_in_place", "typed"]
 
 # Control characters but newline and tab: Telegram drops them from what it shows, and PostgreSQL
 # refuses NUL in a text column, so a report or a filter holding one could not be stored.
@@ -20,6 +21,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def clean(text: str) -> str:
     """Return `text` without control characters (newlines and tabs stay)."""
     return _CONTROL.sub("", text)
+
+
+def typed(text: str) -> str:
+    """Return `text` with what Chinese input methods type full-width in ASCII (１２ → 12, ０７：３０ → 07:30)."""
+    return unicodedata.normalize("NFKC", text)
 
 
 def argument(context: Context) -> str:

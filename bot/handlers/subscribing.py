@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Action, decode, encode, pattern
 from bot.handlers.chat_admins import chat_admins_only, from_anonymous_admin
-from bot.handlers.replies import argument, edit_in_place
+from bot.handlers.replies import argument, edit_in_place, typed
 from bot.render import esc
 from bot.services import Context, lang
 from bot.texts import t
@@ -41,8 +41,7 @@ MAX_FILTERS = 20  # keeps /settings, which lists them all, one short message
 
 def parse_time(text: str) -> str | None:
     """Return HH:MM for a digest time written as 7:30, 07:30 or ０７：３０, or None."""
-    # NFKC turns full-width digits and colon, as Chinese input methods type them, into ASCII.
-    m = _TIME.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    m = _TIME.fullmatch(typed(text).strip())
     return f"{int(m.group(1)):02d}:{m.group(2)}" if m else None
 
 

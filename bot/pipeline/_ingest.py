@@ -88,7 +88,7 @@ _IN_THREAD = Analyzer(0)
 class _Outcome:
     outcome: str
     error: str | None = None
-    article_id: int | None = None
+    article_id: int | None = None  # the article to show: the original, for a repost
     cause: Exception | None = None  # what failed, for a message in the user's language
 
 
@@ -229,7 +229,8 @@ async def _ingest_one(url: str, run: _Run) -> _Outcome:
                 search_text=analysis.search_text,
                 fetched_at=datetime.now(UTC),
             )
-            outcome = _Outcome(stored.outcome, article_id=stored.article_id)
+            # A repost keeps no text or summary of its own: the original is the article to show.
+            outcome = _Outcome(stored.outcome, article_id=stored.duplicate_of or stored.article_id)
             if stored.outcome is StoreOutcome.NEW:
                 # The article and its channel posts commit together: none is lost, none doubled.
                 await enqueue_channel_posts(session, article_id=stored.article_id, zone=ZoneInfo(source.timezone))

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from bot.render import fetch_failure, shown_length, summary_budget, summary_message, unrepeated
+from bot.emulator import parse_html
+from bot.render import (
+    LIMIT,
+    channel_post,
+    digest_messages,
+    fetch_failure,
+    full_pages,
+    latest_message,
+    shown_length,
+    summary_budget,
+    summary_message,
+    unrepeated,
+)
 from ingest import (
     BlockedAddress,
     ConnectionFailed,
@@ -100,3 +115,44 @@ def test_heads_are_cut_between_words() -> None:
 
 def test_shown_length_counts_what_a_reader_sees() -> None:
     assert shown_length("<b>守底线</b> &amp; 稳基础") == len("守底线 & 稳基础")
+
+
+# Text that trips a cut: markup to escape, newlines, emoji, and runs long enough to fill messages.
+_TEXT = st.text(alphabet=st.sampled_from("会议强调要抓落实。<>&;\n 😀a"), max_size=40)
+_LONG = st.builds(lambda text, times: text * times, _TEXT, st.sampled_from([1, 7, 150, 600]))
+
+
+@st.composite
+def _directive_of(draw: st.DrawFn) -> dict[str, object]:
+    text = draw(_LONG)
+    return _directive(text, text[: draw(st.integers(0, 12))])
+
+
+@settings(max_examples=100, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(
+    title=_LONG,
+    paragraphs=st.lists(_LONG.filter(str.strip), min_size=1, max_size=5),
+    sentences=st.lists(_LONG, max_size=4),
+    directives=st.lists(_directive_of(), max_size=30),
+    keywords=st.lists(_TEXT, max_size=8),
+)
+def test_every_message_parses_and_fits_whatever_the_article(
+    title: str, paragraphs: list[str], sentences: list[str], directives: list[dict[str, object]], keywords: list[str]
+) -> None:
+    article = Stored(
+        10**15, "https://example.cn/a.html?x=1&y=<2>", title, paragraphs, "市政府网", datetime(2024, 6, 12, tzinfo=UTC)
+    )
+    summary = {"key_sentences": sentences, "directives": directives, "keywords": keywords}
+    pages = full_pages(article, ZONE)
+    messages = [
+        summary_message(article, summary, "zh", ZONE)[0],
+        summary_message(article, summary, "zh", ZONE, expanded=True)[0],
+        channel_post(article, summary, ZONE),
+        latest_message([article] * 30, "zh", ZONE, offset=0, more=True)[0],
+        *digest_messages([(article, summary)] * 3, "zh", "2024-06-12"),
+        *pages,
+    ]
+    for message in messages:
+        assert len(parse_html(message)) <= LIMIT, message[:200]  # raises where Telegram refuses the HTML
+    assert all(len(page) <= LIMIT - 40 for page in pages)  # room for the page counter
+    assert "".join(parse_html(pages[0]).split("\n", 2)[2:]).strip()  # the first page has text, not only the header

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,9 @@ import pytest
 from bot.callbacks import Action, encode
 from bot.pipeline import ingest_targets
 from bot.services import open_services
+from ingest import Article, SourceKind, simhash
+from storage import ensure_source, store_article
+from summarizer import summarize
 from tests.bot.botenv import ADMIN, USER, BotEnv
 
 pytestmark = pytest.mark.asyncio
@@ -77,6 +83,14 @@ async def test_summary_by_id_words_and_newest(bot_env: BotEnv) -> None:
     assert newest.text and newest.text.startswith("<b>")
 
 
+async def test_an_id_in_full_width_digits_is_the_id(bot_env: BotEnv) -> None:
+    seed = await newest_id(bot_env, "荆州")
+    wide = str(seed).translate(str.maketrans("0123456789", "０１２３４５６７８９"))  # as Chinese input methods type it
+    assert (await bot_env.ask(f"/summary {wide}")).text == (await bot_env.ask(f"/summary {seed}")).text
+    assert (await bot_env.ask(f"/full {wide}")).text == (await bot_env.ask(f"/full {seed}")).text
+    assert "中共荆州市委" in ((await bot_env.ask("/latest ３")).text or "")
+
+
 async def test_the_directives_expand_and_fold_in_place(bot_env: BotEnv) -> None:
     seed = await newest_id(bot_env, "荆州")
     folded = await bot_env.ask(f"/summary {seed}")
@@ -133,6 +147,39 @@ async def test_full_text_pages_edit_in_place(bot_env: BotEnv, tmp_path: Path) ->
     assert "很长的文章" not in (second.text or "")  # the header is on page 1 only
     bad = await bot_env.ask("/full abc")
     assert "请给出文章编号" in (bad.text or "")
+
+
+def visible(text: str | None) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text or ""))
+
+
+async def test_a_huge_title_and_first_paragraph_fit_every_message(bot_env: BotEnv) -> None:
+    """Telegram refuses a message over 4,096 characters or with a tag cut in two, as the emulator does."""
+    title = "超长标题" + "标" * 4996
+    paragraph = "".join(f"第{i}句说明会议的安排。" for i in range(1000))[:10_000]
+    article = Article(title=title, paragraphs=[paragraph, "最后一段。"], url="https://example.cn/huge.html")
+    async with open_services(bot_env.settings) as services, services.sessions.begin() as session:
+        source_id = await ensure_source(session=session, name="测试", kind=SourceKind.PAGE, url="https://example.cn/")
+        stored = await store_article(
+            session=session,
+            source_id=source_id,
+            article=article,
+            raw_html=None,
+            simhash=simhash(article.text),
+            summary=summarize(article),
+            fetched_at=datetime.now(UTC),
+        )
+    summary = await bot_env.ask(f"/summary {stored.article_id}")
+    assert visible(summary.text).startswith("超长标题标标") and "…" in visible(summary.text)
+    pages = [await bot_env.ask(f"/full {stored.article_id}")]
+    while next_page := dict(buttons(pages[-1])).get("下一页"):
+        pages.append(await bot_env.press(pages[-1], next_page))
+    sends = [r.status for r in bot_env.emulator.http_log if r.method in {"sendMessage", "editMessageText"}]
+    assert len(sends) == 1 + len(pages) >= 4 and set(sends) == {200}
+    shown = [visible(page.text).rsplit("\n\n", 1)[0] for page in pages]  # without the page counter
+    heading, _meta, body = shown[0].split("\n", 2)
+    assert heading.startswith("超长标题") and len(heading) <= 300 and body.strip().startswith("第0句")
+    assert "".join("".join([body, *shown[1:]]).split()) == "".join(article.paragraphs)  # every character, once
 
 
 async def test_report_contacts_and_filing(bot_env: BotEnv) -> None:

@@ -30,7 +30,7 @@ from bot.config import DeliverySettings
 from bot.emulator import Sent
 from bot.handlers.admin import MAX_ANNOUNCEMENT
 from bot.handlers.reading import MAX_ARGUMENT
-from bot.handlers.replies import clean
+from bot.handlers.replies import clean, typed
 from bot.handlers.reporting import MAX_REPORT
 from bot.handlers.subscribing import MAX_FILTERS, parse_time
 from bot.pipeline import ingest_targets
@@ -73,6 +73,7 @@ LANGUAGES = ("zh-hans", "en")
 ADMINS = [ADMIN, *range(9100, 9116)]  # admin commands spread over several admins, as over several users
 SENDS = {"sendMessage", "editMessageText", "answerCallbackQuery"}
 _HOLE = "\x00"
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"  # every bidirectional control
 
 
 def pieces(language: str, key: str) -> list[str]:
@@ -112,7 +113,7 @@ def expected(command: str, argument: str, *, admin: bool) -> set[str]:
     if command == "summary":
         if len(words) > MAX_ARGUMENT:
             return {"too_long"}
-        if words.startswith("http"):
+        if words.lower().startswith(("http://", "https://")):
             return {"foreign_host"}
         return {"keywords"} if not words else {"no_match", "not_found", "keywords"}
     if command == "search":
@@ -137,7 +138,7 @@ def expected(command: str, argument: str, *, admin: bool) -> set[str]:
         "start": {"welcome"},
         "help": {"help_title"},
         "latest": {"latest_title"},
-        "full": {"bad_id", "not_found", "article"} if words.isascii() and words.isdigit() else {"bad_id"},
+        "full": {"bad_id", "not_found", "article"} if typed(words).isascii() and typed(words).isdigit() else {"bad_id"},
         "sources": {"sources_title"},
         "unsubscribe": {"not_subscribed"},
         "settings": {"not_subscribed"},
@@ -285,16 +286,19 @@ async def test_command_shaped_messages(env: BotEnv, caplog: pytest.LogCaptureFix
 
 @pytest.mark.asyncio
 async def test_hostile_names_in_reports(env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
-    """A reporter's name and username are text too: escaped in the forward and in /reports."""
+    """A reporter's name and username are text too: escaped in the forward and in /reports, with no
+    bidirectional control left to turn the rest of a line around."""
     name = "</b><script>&amp;\u202e👨\u200d👩\u200d👧" * 8
     with env.emulator.watch() as queue:
-        env.emulator.send_text(USER, "/report 测试", first_name=name, username="evil_<b>")
+        env.emulator.send_text(USER, f"/report 测试{BIDI}举报", first_name=name + BIDI, username="evil_<b>")
         async with asyncio.timeout(5):
             while (forward := await queue.get()).chat_id != ADMIN:
                 pass
-    assert html.escape(name, quote=False) in (forward.text or "") and "@evil_&lt;b&gt;" in (forward.text or "")
+    shown = html.escape(name.replace("\u202e", "\ufffd"), quote=False)
+    assert shown in (forward.text or "") and "@evil_&lt;b&gt;" in (forward.text or "")
     listing = await env.ask("/reports", user=ADMIN)
-    assert html.escape(name, quote=False) in (listing.text or "")
+    assert shown in (listing.text or "") and "测试" + "\ufffd" * len(BIDI) + "举报" in (listing.text or "")
+    assert not set(BIDI) & set((forward.text or "") + (listing.text or ""))
     assert not refused_sends(env)
     assert not errors(caplog)
 
