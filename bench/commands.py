@@ -405,7 +405,7 @@ async def handler_costs(services: Services, article_id: int, times: int) -> list
         async with sessions() as session:
             article = await fetch(session)
         middle = time.perf_counter()
-        summary_message(article, article.summary.data, "zh", zone)
+        summary_message(article, article.summary.to_summary(), "zh", zone)
         return middle - start, time.perf_counter() - middle
 
     async def list_of(fetch: Callable[[Any], Awaitable[Any]], **title: Any) -> tuple[float, float]:

@@ -47,7 +47,7 @@ def measure(row: dict[str, object], n: int) -> _Row:
     """Render one article every way a reader meets it and count what is shown."""
     text, title = str(row["text"]), str(row.get("title") or "")
     article = Stored(n, f"https://example.cn/{n}.html", title, split_paragraphs(text), "bench")
-    data = summarize(text, title=title).to_dict()
+    data = summarize(text, title=title)
     message, _ = summary_message(article, data, "zh", _ZONE)
     digest = digest_messages([(article, data)], "zh", "2026-01-01")[0]
     return _Row(
@@ -56,7 +56,7 @@ def measure(row: dict[str, object], n: int) -> _Row:
         post=shown_length(channel_post(article, data, _ZONE)),
         digest=shown_length(digest),
         folded="项）" in message,
-        repeated=len(data["directives"]) - len(unrepeated(data["directives"], data["key_sentences"])),
+        repeated=len(data.directives) - len(unrepeated(data.directives, data.key_sentences)),
     )
 
 

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
-from typing import Any, Protocol
+from typing import Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -30,7 +30,7 @@ from ingest import (
     TooLargeError,
     TooManyRedirects,
 )
-from summarizer import prefix_words
+from summarizer import Directive, Summary, prefix_words
 
 __all__ = [
     "LIMIT",
@@ -154,12 +154,12 @@ def _said(text: str) -> str:
     return _UNSAID.sub("", unicodedata.normalize("NFKC", text))
 
 
-def unrepeated(directives: Sequence[Mapping[str, Any]], key_sentences: Sequence[str]) -> list[Mapping[str, Any]]:
+def unrepeated(directives: Sequence[Directive], key_sentences: Sequence[str]) -> list[Directive]:
     """Return the directives not already shown as (or inside) a key sentence: each is said once."""
     shown = [_said(k) for k in key_sentences]
     out = []
     for d in directives:
-        said = _said(d["text"])
+        said = _said(d.text)
         if not any(said in k or (k and k in said) for k in shown):
             out.append(d)
     return out
@@ -185,10 +185,10 @@ def _short_head(head: str) -> str:
     return short if short == head else short + "…"
 
 
-def _heads_line(directives: Sequence[Mapping[str, Any]], lang: str, room: int) -> str:
+def _heads_line(directives: Sequence[Directive], lang: str, room: int) -> str:
     """Return the directives as their heads on one line, as many as fit in `room` characters."""
     line = f"<b>{t(lang, 'directive_heads', count=len(directives))}</b>："
-    heads = [_short_head(_shown_head(d["text"], d["head"])[1]) for d in directives]
+    heads = [_short_head(_shown_head(d.text, d.head)[1]) for d in directives]
     shown: list[str] = []
     for head in heads:
         if shown_length(line + esc(" · ".join([*shown, head]))) + 2 > room and shown:
@@ -214,7 +214,7 @@ def _article_buttons(
 
 
 def summary_message(
-    article: StoredArticle, summary: Mapping[str, Any], lang: str, tz: tzinfo, *, expanded: bool = False
+    article: StoredArticle, summary: Summary, lang: str, tz: tzinfo, *, expanded: bool = False
 ) -> tuple[str, InlineKeyboardMarkup]:
     """Return the /summary message: bold title, date · source, key sentences, directives, keywords.
 
@@ -225,11 +225,11 @@ def summary_message(
     header = [f"<b>{esc(_title(article))}</b>"]
     if meta := _meta(article, tz):
         header.append(f"<i>{meta}</i>")
-    key = list(summary.get("key_sentences", []))
-    directives = unrepeated(summary.get("directives", []), key)
-    words = f"{t(lang, 'keywords')}：{esc('、'.join(summary['keywords']))}" if summary.get("keywords") else ""
+    key = list(summary.key_sentences)
+    directives = unrepeated(summary.directives, key)
+    words = f"{t(lang, 'keywords')}：{esc('、'.join(summary.keywords))}" if summary.keywords else ""
     listing = [f"<b>{t(lang, 'directives')}</b>"] + [
-        f"{n}. {_bold_head(d['text'], d['head'])}" for n, d in enumerate(directives, 1)
+        f"{n}. {_bold_head(d.text, d.head)}" for n, d in enumerate(directives, 1)
     ]
 
     def compose(sentences: Sequence[str], directive_lines: Sequence[str], keywords: str) -> str:
@@ -372,16 +372,16 @@ def contacts_text(contacts: Iterable[Mapping[str, str | None]], lang: str) -> st
     return "\n".join(lines)
 
 
-def _digest_item(article: StoredArticle, summary: Mapping[str, Any] | None) -> str:
+def _digest_item(article: StoredArticle, summary: Summary | None) -> str:
     title = esc(_title(article))
     head = f'<a href="{html.escape(article.url)}">{title}</a>' if _web(article.url) else f"<b>{title}</b>"
     lines = [f"{head} <code>/summary {article.id}</code>"]
-    sentences = (summary or {}).get("key_sentences", [])[:_KEY_SENTENCES_IN_DIGEST]
+    sentences = summary.key_sentences[:_KEY_SENTENCES_IN_DIGEST] if summary else []
     lines.extend(esc(s) for s in sentences)
     return "\n".join(lines)
 
 
-def digest_messages(items: Sequence[tuple[StoredArticle, Mapping[str, Any] | None]], lang: str, date: str) -> list[str]:
+def digest_messages(items: Sequence[tuple[StoredArticle, Summary | None]], lang: str, date: str) -> list[str]:
     """Return the digest: articles grouped by source, each with title, key sentences and link."""
     if not items:
         return [t(lang, "digest_empty", date=esc(date))]
@@ -396,7 +396,7 @@ def digest_messages(items: Sequence[tuple[StoredArticle, Mapping[str, Any] | Non
     return split_message(blocks)
 
 
-def channel_post(article: StoredArticle, summary: Mapping[str, Any], tz: tzinfo) -> str:
+def channel_post(article: StoredArticle, summary: Summary, tz: tzinfo) -> str:
     """Return a new article as a channel post: title, key sentences, directives, link."""
     text, _ = summary_message(article, summary, "zh", tz)
     if _web(article.url):

@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from summarizer import Summary
+
 __all__ = [
     "DEFAULT_DIGEST_SIZE",
     "DEFAULT_DIGEST_TIME",
@@ -214,6 +216,10 @@ class SummaryRecord(Base):
     version: Mapped[str] = mapped_column(String(32), comment="Summariser version that made it")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, comment="Summary.to_dict()")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it was computed")
+
+    def to_summary(self) -> Summary:
+        """Return the stored summary as the summariser's value."""
+        return Summary.from_dict(self.data)
 
 
 class FetchState(Base):

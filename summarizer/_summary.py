@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -57,3 +58,24 @@ class Summary:
             "version": self.version,
             "ranking": [asdict(r) for r in self.ranking],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Summary:
+        """Return the summary `to_dict` made, as stored: a field missing (older data) is empty."""
+        facts = data.get("facts") or {}
+        return cls(
+            key_sentences=[str(s) for s in data.get("key_sentences") or []],
+            directives=[
+                Directive(head=d.get("head", ""), text=d["text"], cue=d.get("cue"), paragraph=d.get("paragraph", 0))
+                for d in data.get("directives") or []
+            ],
+            keywords=[str(k) for k in data.get("keywords") or []],
+            facts=Facts(
+                date=facts.get("date"),
+                meeting=facts.get("meeting"),
+                people=list(facts.get("people") or []),
+                documents=list(facts.get("documents") or []),
+            ),
+            ranking=[RankedSentence(text=r["text"], score=float(r["score"])) for r in data.get("ranking") or []],
+            version=str(data.get("version", "")),
+        )

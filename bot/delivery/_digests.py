@@ -100,7 +100,7 @@ async def _draft(session: AsyncSession, subscriber: Subscriber, *, now: datetime
     )
     if not (articles or send_empty or subscriber.send_empty):
         return None
-    items = [(a, a.summary.data if a.summary else None) for a in articles]
+    items = [(a, a.summary.to_summary() if a.summary else None) for a in articles]
     return digest_messages(items, subscriber.language, local.strftime("%Y-%m-%d"))
 
 
@@ -112,7 +112,7 @@ async def enqueue_channel_posts(session: AsyncSession, *, article_id: int, zone:
     article = await get_article(session=session, article_id=article_id)
     if article is None or article.summary is None:
         return 0
-    payload = {"parts": [{"text": channel_post(article, article.summary.data, zone)}]}
+    payload = {"parts": [{"text": channel_post(article, article.summary.to_summary(), zone)}]}
     return await enqueue(
         session=session,
         kind=OutboxKind.CHANNEL_POST,

@@ -98,10 +98,10 @@ def _is_number(text: str) -> bool:
 def _summary_shown(
     context: Context, article: StoredArticle | None, language: str, missing: str, *, expanded: bool = False
 ) -> Shown:
-    summary = getattr(getattr(article, "summary", None), "data", None)
-    if article is None or summary is None:
+    record = getattr(article, "summary", None)
+    if article is None or record is None:
         return missing, None
-    return summary_message(article, summary, language, context.bot_data.zone, expanded=expanded)
+    return summary_message(article, record.to_summary(), language, context.bot_data.zone, expanded=expanded)
 
 
 async def _send_summary(update: Update, context: Context, article_id: int | None) -> None:

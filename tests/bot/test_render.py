@@ -32,6 +32,7 @@ from ingest import (
     TooLargeError,
     TooManyRedirects,
 )
+from summarizer import Summary
 from tests.stored import Stored
 
 URL = "http://example.cn/a.html"
@@ -72,22 +73,24 @@ def _directive(text: str, head: str) -> dict[str, object]:
 
 def test_a_directive_shown_as_a_key_sentence_is_not_listed_again() -> None:
     article = Stored(1, "https://example.cn/1.html", "市委常委会召开会议", ["会议召开。" * 20])
-    summary = {
-        "key_sentences": ["市委常委会12日召开会议。", "会议强调，要守底线，抓好防汛工作。"],
-        "directives": [_directive("要守底线，抓好防汛工作", "守底线"), _directive("要稳基础，抓好春耕", "稳基础")],
-        "keywords": ["防汛"],
-    }
+    summary = Summary.from_dict(
+        {
+            "key_sentences": ["市委常委会12日召开会议。", "会议强调，要守底线，抓好防汛工作。"],
+            "directives": [_directive("要守底线，抓好防汛工作", "守底线"), _directive("要稳基础，抓好春耕", "稳基础")],
+            "keywords": ["防汛"],
+        }
+    )
     text, _ = summary_message(article, summary, "zh", ZONE)
     assert text.count("守底线") == 1
     assert "1. 要<b>稳基础</b>，抓好春耕" in text
-    assert [d["head"] for d in unrepeated(summary["directives"], summary["key_sentences"])] == ["稳基础"]
+    assert [d.head for d in unrepeated(summary.directives, summary.key_sentences)] == ["稳基础"]
 
 
 def test_a_long_list_is_its_heads_on_one_line_and_the_summary_stays_short() -> None:
     body = ["全会听取和讨论了常委会工作报告。" * 10] * 20  # 3,200 characters
     heads = ["守底线", "稳基础", "强引擎", "补短板", "赋能量", "扬优势"] * 5
     directives = [_directive(f"要{h}，" + "切实把各项工作抓实抓细抓出成效" * 3, h) for h in heads]
-    summary = {"key_sentences": ["全会12日举行。", "全会审议通过了决定。"], "directives": directives, "keywords": []}
+    summary = Summary.from_dict({"key_sentences": ["全会12日举行。", "全会审议通过了决定。"], "directives": directives})
     article = Stored(7, "https://example.cn/7.html", "全会举行", body)
     text, markup = summary_message(article, summary, "zh", ZONE)
     assert "部署要求（30 项）</b>：守底线 · 稳基础 · 强引擎" in text
@@ -108,7 +111,7 @@ def test_budget_is_a_share_of_a_long_body_and_never_above_1200() -> None:
 def test_heads_are_cut_between_words() -> None:
     text = "加快推进新时代推动西部大开发形成新格局的各项工作"
     article = Stored(2, "file:///a.txt", "会议", ["正文。"])
-    summary = {"key_sentences": [], "directives": [_directive(text, text[:13])], "keywords": []}
+    summary = Summary.from_dict({"directives": [_directive(text, text[:13])]})
     shown, _ = summary_message(article, summary, "zh", ZONE)
     assert "1. <b>加快推进新时代推动西部</b>大开发形成" in shown
 
@@ -142,7 +145,7 @@ def test_every_message_parses_and_fits_whatever_the_article(
     article = Stored(
         10**15, "https://example.cn/a.html?x=1&y=<2>", title, paragraphs, "市政府网", datetime(2024, 6, 12, tzinfo=UTC)
     )
-    summary = {"key_sentences": sentences, "directives": directives, "keywords": keywords}
+    summary = Summary.from_dict({"key_sentences": sentences, "directives": directives, "keywords": keywords})
     pages = full_pages(article, ZONE)
     messages = [
         summary_message(article, summary, "zh", ZONE)[0],

@@ -9,7 +9,7 @@ import pytest
 
 from ingest import parse
 from storage import index_text
-from summarizer import SEGMENTERS, VERSION, segmented_by, summarize
+from summarizer import SEGMENTERS, VERSION, Summary, segmented_by, summarize
 
 NEWS = (
     "荆州新闻网消息7月13日，中国共产党荆州市第六届委员会第六次全体会议举行。\n"
@@ -67,6 +67,14 @@ def test_deterministic_and_json_ready() -> None:
     assert set(a["ranking"][0]) == {"text", "score"}
     assert a["version"] == VERSION
     json.dumps(a, ensure_ascii=False)
+
+
+def test_a_stored_summary_reads_back_as_it_was_and_older_data_with_fields_missing_reads_too() -> None:
+    summary = summarize(NEWS, title="荆州市委全会举行")
+    assert Summary.from_dict(json.loads(json.dumps(summary.to_dict()))) == summary
+    old = Summary.from_dict({"key_sentences": ["全会举行。"], "directives": [{"text": "要守底线", "head": "守底线"}]})
+    assert old.key_sentences == ["全会举行。"] and old.directives[0].head == "守底线"
+    assert (old.keywords, old.ranking, old.facts.people, old.version) == ([], [], [], "")
 
 
 def test_keywords_are_content_words() -> None:
