@@ -148,8 +148,8 @@ def build_application(settings: Settings, services: Services) -> Application[Any
         .job_queue(None)
     )
     if settings.telegram_api_url:
-        base = settings.telegram_api_url.rstrip("/")
-        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+        root = settings.telegram_api_url
+        builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     application = builder.build()
     data: BotData = application.bot_data
     data.services = services

@@ -150,7 +150,7 @@ class Settings(BaseSettings):
 
     token: SecretStr | None = None
     database_url: str = "sqlite:///newsbot.db"
-    telegram_api_url: str | None = None
+    telegram_api_url: str | None = None  # a self-hosted Bot API server's root (see _api_root)
     admins: Annotated[list[int], NoDecode] = []
     timezone: str = "Asia/Shanghai"
     summary_budget: int = Field(200, gt=0)
@@ -163,6 +163,17 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     flood: FloodSettings = FloodSettings()
     webhook_secret: SecretStr | None = None
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_root(cls, url: str | None) -> str | None:
+        """Keep the server's root: accept it (``http://host:8081``) or PTB's base_url (``…/bot``).
+
+        The example config long showed the second form while the bot appended ``/bot`` again.
+        """
+        if url is None:
+            return None
+        return url.rstrip("/").removesuffix("/bot").rstrip("/") or None
 
     @field_validator("timezone")
     @classmethod

@@ -17,6 +17,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "NEWSBOT_ADMINS",
         "NEWSBOT_DATABASE_URL",
         "NEWSBOT_TELEGRAM_API_URL",
+        "NEWSBOT_TELEGRAM_PROXY",
+        "NEWSBOT_LOG_LEVEL",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -37,7 +39,7 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     settings = load_settings()
     assert settings.admins == [7, 8]
     assert settings.database_url == "sqlite:///file.db"
-    assert settings.telegram_api_url == "http://127.0.0.1:8081/bot"
+    assert settings.telegram_api_url == "http://127.0.0.1:8081"
     assert settings.token is not None
     assert settings.token.get_secret_value() == "123:file"
     assert "123:file" not in repr(settings)  # the token never shows in logs
@@ -76,6 +78,15 @@ def test_invalid_settings_are_named(tmp_path: Path, content: str, message: str) 
     config.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_settings(config)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8081", "http://127.0.0.1:8081/", "http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/bot/"],
+)
+def test_the_api_url_is_kept_as_the_servers_root(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_TELEGRAM_API_URL", url)
+    assert load_settings().telegram_api_url == "http://127.0.0.1:8081"
 
 
 def test_missing_file(tmp_path: Path) -> None:
