@@ -35,7 +35,7 @@ from bot.ratelimit import RateLimiter, SharedBudget
 from bot.reports import forward_waiting_reports
 from bot.scheduler import schedule_sources
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
-from bot.transport import AiohttpRequest
+from bot.transport import AiohttpRequest, environment_proxy
 from ingest import Fetcher, Source
 from storage import Leadership, StoreOutcome, make_engine, make_sessionmaker, shared_database, upgrade
 
@@ -137,19 +137,21 @@ def build_application(settings: Settings, services: Services) -> Application[Any
     """Build the python-telegram-bot Application: handlers, error handler, shared data."""
     if settings.token is None:
         raise ConfigError("no Telegram token: set NEWSBOT_TOKEN (or try `newsbot chat`, which needs none)")
+    root = settings.telegram_api_url or "https://api.telegram.org"
+    proxy = settings.telegram_proxy or environment_proxy(root)
     builder = (
         ApplicationBuilder()
         .token(settings.token.get_secret_value())
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
         .context_types(ContextTypes(bot_data=BotData))
         # Commands of different users do not wait for each other.
         .concurrent_updates(64)
-        .request(AiohttpRequest(64))
+        .request(AiohttpRequest(64, proxy=proxy))
+        .get_updates_request(AiohttpRequest(2, proxy=proxy))
         # Jobs run on our own APScheduler; PTB's job queue would start a second, idle one.
         .job_queue(None)
     )
-    if settings.telegram_api_url:
-        root = settings.telegram_api_url
-        builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     application = builder.build()
     data: BotData = application.bot_data
     data.services = services

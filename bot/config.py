@@ -8,6 +8,7 @@ from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 _FETCH_DEFAULTS = FetchConfig()
+_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")  # what PTB's .proxy() takes
 
 
 class ConfigError(Exception):
@@ -151,6 +153,7 @@ class Settings(BaseSettings):
     token: SecretStr | None = None
     database_url: str = "sqlite:///newsbot.db"
     telegram_api_url: str | None = None  # a self-hosted Bot API server's root (see _api_root)
+    telegram_proxy: str | None = None  # every Bot API call goes through it; unset: the environment's, if any
     admins: Annotated[list[int], NoDecode] = []
     timezone: str = "Asia/Shanghai"
     summary_budget: int = Field(200, gt=0)
@@ -174,6 +177,19 @@ class Settings(BaseSettings):
         if url is None:
             return None
         return url.rstrip("/").removesuffix("/bot").rstrip("/") or None
+
+    @field_validator("telegram_proxy")
+    @classmethod
+    def _proxy_url(cls, url: str | None) -> str | None:
+        """Refuse at start-up a proxy the bot cannot use: another scheme, no host, a socks5 port left out."""
+        if not url:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in _PROXY_SCHEMES or not parts.hostname:
+            raise ValueError(f"a proxy URL names a host and starts with {', '.join(f'{s}://' for s in _PROXY_SCHEMES)}")
+        if parts.scheme.startswith("socks") and parts.port is None:
+            raise ValueError("a socks5 proxy needs its port")
+        return url
 
     @field_validator("timezone")
     @classmethod

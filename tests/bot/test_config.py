@@ -89,6 +89,21 @@ def test_the_api_url_is_kept_as_the_servers_root(url: str, monkeypatch: pytest.M
     assert load_settings().telegram_api_url == "http://127.0.0.1:8081"
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:3128", "https://proxy.example:443", "socks5://u:p@127.0.0.1:1080"])
+def test_a_proxy_is_taken_as_ptb_takes_it(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_TELEGRAM_PROXY", url)
+    assert load_settings().telegram_proxy == url
+
+
+@pytest.mark.parametrize(
+    ("url", "message"), [("ftp://proxy:21", "starts with http://"), ("socks5://proxy", "needs its port")]
+)
+def test_an_unusable_proxy_is_refused(url: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_TELEGRAM_PROXY", url)
+    with pytest.raises(ConfigError, match=f"telegram_proxy: .*{message}"):
+        load_settings()
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(tmp_path / "none.toml")

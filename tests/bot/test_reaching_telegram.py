@@ -3,16 +3,30 @@ stop that leaves no error in the log."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from telegram.error import NetworkError
 
+from bot.app import run_bot
 from bot.emulator import BotAPIEmulator
+from bot.transport import environment_proxy
 from tests.bot.botenv import TOKEN, make_settings, running
+from tests.proxies import Kind, serve_proxy
 
-pytestmark = pytest.mark.asyncio
+HOST = "api.telegram.invalid"  # resolves nowhere (RFC 6761): only the proxy reaches the emulator under it
 
 
+@pytest.fixture(autouse=True)
+def _no_environment_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize("form", ["root", "base_url"])
 async def test_the_api_url_works_as_the_servers_root_and_as_ptbs_base_url(form: str, tmp_path: Path) -> None:
     async with BotAPIEmulator(token=TOKEN) as emulator:
@@ -22,3 +36,66 @@ async def test_the_api_url_works_as_the_servers_root_and_as_ptbs_base_url(form: 
             reply = await env.ask("/help")
     assert [r.status for r in emulator.http_log if r.method == "getMe"] == [200]
     assert "/latest" in (reply.text or "")
+
+
+@pytest.mark.asyncio
+async def test_without_a_proxy_the_emulator_under_that_name_is_out_of_reach(tmp_path: Path) -> None:
+    async with BotAPIEmulator(token=TOKEN) as emulator:
+        settings = make_settings(
+            f"sqlite:///{tmp_path / 'bot.db'}", emulator, telegram_api_url=f"http://{HOST}:{emulator.port}"
+        )
+        with pytest.raises(NetworkError, match=HOST):
+            await run_bot(settings, stop=asyncio.Event(), schedule=False)
+    assert emulator.http_log == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", ["http", "socks5"])
+async def test_every_call_goes_through_the_configured_proxy(kind: Kind, tmp_path: Path) -> None:
+    async with BotAPIEmulator(token=TOKEN) as emulator, serve_proxy(kind, {HOST: emulator.host}) as proxy:
+        settings = make_settings(
+            f"sqlite:///{tmp_path / 'bot.db'}",
+            emulator,
+            telegram_api_url=f"http://{HOST}:{emulator.port}",
+            telegram_proxy=proxy.url,
+        )
+        async with running(settings, emulator) as env:
+            reply = await env.ask("/help")
+    assert "/latest" in (reply.text or "")
+    assert {"getMe", "getUpdates", "sendMessage"} <= set(proxy.methods)
+    # Every call the emulator answered came through the proxy (and the long poll cut short at the stop).
+    assert Counter(r.method for r in emulator.http_log) <= Counter(proxy.methods)
+    assert set(proxy.tunnels) == {(HOST, emulator.port)}
+
+
+@pytest.mark.asyncio
+async def test_without_a_proxy_setting_the_environments_proxy_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with BotAPIEmulator(token=TOKEN) as emulator, serve_proxy("http", {HOST: emulator.host}) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        settings = make_settings(
+            f"sqlite:///{tmp_path / 'bot.db'}", emulator, telegram_api_url=f"http://{HOST}:{emulator.port}"
+        )
+        async with running(settings, emulator) as env:
+            await env.ask("/help")
+    assert {"getMe", "getUpdates", "sendMessage"} <= set(proxy.methods)
+    assert Counter(r.method for r in emulator.http_log) <= Counter(proxy.methods)
+
+
+@pytest.mark.parametrize(
+    ("environment", "url", "expected"),
+    [
+        ({"HTTPS_PROXY": "http://proxy:3128"}, "https://api.telegram.org", "http://proxy:3128"),
+        ({"HTTPS_PROXY": "http://proxy:3128"}, "http://127.0.0.1:8081", None),  # HTTP_PROXY's business
+        ({"ALL_PROXY": "socks5://proxy:1080"}, "https://api.telegram.org", "socks5://proxy:1080"),
+        ({"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "telegram.org"}, "https://api.telegram.org", None),
+        ({}, "https://api.telegram.org", None),
+    ],
+)
+def test_the_environments_proxy_for_a_url(
+    environment: dict[str, str], url: str, expected: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert environment_proxy(url) == expected
