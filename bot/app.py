@@ -148,6 +148,8 @@ def build_application(settings: Settings, services: Services) -> Application[Any
         # Commands of different users do not wait for each other.
         .concurrent_updates(64)
         .request(AiohttpRequest(64, proxy=proxy))
+        # getUpdates on connections of its own: its long poll never holds one a send waits for, and the
+        # last call at a stop, which confirms the updates handled, never waits for the cut-short poll's.
         .get_updates_request(AiohttpRequest(2, proxy=proxy))
         # Jobs run on our own APScheduler; PTB's job queue would start a second, idle one.
         .job_queue(None)

@@ -4,7 +4,11 @@ stop that leaves no error in the log."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,7 @@ from telegram.error import NetworkError
 from bot.app import run_bot
 from bot.emulator import BotAPIEmulator
 from bot.transport import environment_proxy
-from tests.bot.botenv import TOKEN, make_settings, running
+from tests.bot.botenv import TOKEN, USER, make_settings, running
 from tests.proxies import Kind, serve_proxy
 
 HOST = "api.telegram.invalid"  # resolves nowhere (RFC 6761): only the proxy reaches the emulator under it
@@ -99,3 +103,60 @@ def test_the_environments_proxy_for_a_url(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     assert environment_proxy(url) == expected
+
+
+@dataclass
+class Process:
+    """A `newsbot run` process and what it printed so far."""
+
+    process: asyncio.subprocess.Process
+    lines: list[str] = field(default_factory=list)
+
+    async def read(self) -> None:
+        assert self.process.stdout is not None
+        while line := await self.process.stdout.readline():
+            self.lines.append(line.decode(errors="replace"))
+
+    async def printed(self, text: str, timeout: float = 30) -> None:
+        async with asyncio.timeout(timeout):
+            while not any(text in line for line in self.lines):
+                assert self.process.returncode is None, "".join(self.lines)
+                await asyncio.sleep(0.05)
+
+
+async def newsbot_run(emulator: BotAPIEmulator, tmp_path: Path, **env: str) -> Process:
+    """Start `newsbot run` against `emulator` with a SQLite database of its own."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")} | {
+        "NEWSBOT_TOKEN": TOKEN,
+        "NEWSBOT_TELEGRAM_API_URL": emulator.base_url,
+        "NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "NEWSBOT_INGEST__WORKERS": "0",
+        **env,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=environment, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    return Process(process)
+
+
+@pytest.mark.asyncio
+async def test_sigterm_mid_long_poll_stops_without_an_error(tmp_path: Path) -> None:
+    async with BotAPIEmulator(token=TOKEN) as emulator:
+        bot = await newsbot_run(emulator, tmp_path)
+        reading = asyncio.create_task(bot.read())
+        await bot.printed("newsbot is running")
+        emulator.send_text(USER, "/help")
+        await emulator.wait_for(lambda sent: sent.chat_id == USER and sent.method == "sendMessage", timeout=15)
+        await asyncio.sleep(0.5)  # the next long poll is waiting now
+        bot.process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(20):
+            code = await bot.process.wait()
+            await reading
+    log = "".join(bot.lines)
+    assert code == 0, log
+    assert " ERROR " not in log and "Traceback" not in log, log
+    # The last call confirmed the update handled, at once (no long poll), so it is not handled again.
+    last = [r for r in emulator.http_log if r.method == "getUpdates"][-1]
+    assert (last.status, int(last.params["timeout"])) == (200, 0)
+    assert int(last.params["offset"]) > 0

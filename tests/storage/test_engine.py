@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import DatabaseUnavailable, InvalidDatabaseURL, make_engine
+from storage import DatabaseUnavailable, InvalidDatabaseURL, make_engine, make_sessionmaker
 from storage._engine import _out_of_service, async_url
 
 
@@ -91,3 +93,23 @@ async def test_a_locked_file_is_database_unavailable_but_a_broken_constraint_is_
 )
 def test_postgresql_out_of_resources_is_out_of_service(error: Exception, unavailable: bool) -> None:
     assert _out_of_service(error) is unavailable
+
+
+@pytest.mark.asyncio
+async def test_a_query_cancelled_at_shutdown_stays_cancelled(engine: AsyncEngine) -> None:
+    # Not DatabaseUnavailable, which callers retry or log as a failure: the task must end, as asked.
+    slow = (
+        "SELECT pg_sleep(10)"
+        if engine.dialect.name == "postgresql"
+        else "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) SELECT count(*) FROM n"
+    )
+
+    async def query() -> None:
+        async with make_sessionmaker(engine).begin() as session:
+            await session.execute(text(slow))
+
+    task = asyncio.create_task(query())
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
