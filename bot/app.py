@@ -212,7 +212,13 @@ def _schedule_bot_jobs(scheduler: AsyncIOScheduler, services: Services, sender: 
 
     schedule_sources(scheduler, services.sources, ingest)
     scheduler.add_job(
-        digests, IntervalTrigger(seconds=30), id="digests", max_instances=1, coalesce=True, replace_existing=True
+        digests,
+        IntervalTrigger(seconds=30),
+        id="digests",
+        name="digests",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
     )
 
 
@@ -293,7 +299,8 @@ async def _lead(leadership: Leadership, scheduler: AsyncIOScheduler, every: floa
         while True:
             if await leadership.take():
                 if not scheduler.running:
-                    logger.info("leading: this process runs the scheduled jobs")
+                    jobs = ", ".join(job.name for job in scheduler.get_jobs())
+                    logger.info("leading: this process runs the scheduled jobs (%s)", jobs)
                     scheduler.start()
                 elif scheduler.state == STATE_PAUSED:
                     logger.info("leading again: the scheduled jobs resume")

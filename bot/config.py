@@ -7,7 +7,7 @@ import tomllib
 from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -166,6 +166,13 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     flood: FloodSettings = FloodSettings()
     webhook_secret: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"  # of `newsbot run`'s log
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        """Accept NEWSBOT_LOG_LEVEL=debug as well as DEBUG."""
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("telegram_api_url")
     @classmethod

@@ -51,7 +51,7 @@ def schedule_sources(scheduler: AsyncIOScheduler, sources: Sequence[Source], run
             except Exception:  # the database may be down: log it, the next run tries again
                 logger.exception("ingest run of %s failed", source.name)
                 return
-            logger.info("ingest %s: %s", source.name, dict(tally.counts))
+            logger.info("ingest %s: %s", source.name, tally)
             current = scheduler.get_job(job_id(source))
             wanted = tally.next_in or source.interval
             if current is not None and current.trigger.interval != wanted:

@@ -104,6 +104,15 @@ def test_an_unusable_proxy_is_refused(url: str, message: str, monkeypatch: pytes
         load_settings()
 
 
+def test_the_log_level_is_info_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().log_level == "INFO"
+    monkeypatch.setenv("NEWSBOT_LOG_LEVEL", "debug")
+    assert load_settings().log_level == "DEBUG"
+    monkeypatch.setenv("NEWSBOT_LOG_LEVEL", "loud")
+    with pytest.raises(ConfigError, match="log_level"):
+        load_settings()
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(tmp_path / "none.toml")

@@ -140,19 +140,24 @@ async def newsbot_run(emulator: BotAPIEmulator, tmp_path: Path, **env: str) -> P
     return Process(process)
 
 
+async def answer_then_sigterm(emulator: BotAPIEmulator, bot: Process) -> int:
+    """Have the bot answer /help, then SIGTERM it mid long poll; return its exit code."""
+    emulator.send_text(USER, "/help")
+    await emulator.wait_for(lambda sent: sent.chat_id == USER and sent.method == "sendMessage", timeout=15)
+    await asyncio.sleep(0.5)  # the next long poll is waiting now
+    bot.process.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(20):
+        return await bot.process.wait()
+
+
 @pytest.mark.asyncio
-async def test_sigterm_mid_long_poll_stops_without_an_error(tmp_path: Path) -> None:
+async def test_sigterm_mid_long_poll_stops_without_an_error_in_a_log_that_reads(tmp_path: Path) -> None:
     async with BotAPIEmulator(token=TOKEN) as emulator:
         bot = await newsbot_run(emulator, tmp_path)
         reading = asyncio.create_task(bot.read())
-        await bot.printed("newsbot is running")
-        emulator.send_text(USER, "/help")
-        await emulator.wait_for(lambda sent: sent.chat_id == USER and sent.method == "sendMessage", timeout=15)
-        await asyncio.sleep(0.5)  # the next long poll is waiting now
-        bot.process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(20):
-            code = await bot.process.wait()
-            await reading
+        await bot.printed("ingest 示例: ")
+        code = await answer_then_sigterm(emulator, bot)
+        await reading
     log = "".join(bot.lines)
     assert code == 0, log
     assert " ERROR " not in log and "Traceback" not in log, log
@@ -160,3 +165,21 @@ async def test_sigterm_mid_long_poll_stops_without_an_error(tmp_path: Path) -> N
     last = [r for r in emulator.http_log if r.method == "getUpdates"][-1]
     assert (last.status, int(last.params["timeout"])) == (200, 0)
     assert int(last.params["offset"]) > 0
+    # The jobs by name, each run's tally in words, and none of APScheduler's lines about every run.
+    assert "INFO bot.app: leading: this process runs the scheduled jobs (ingest 示例, digests)" in log
+    assert "INFO bot.scheduler: ingest 示例: 5 new, 0 failed" in log
+    assert "apscheduler" not in log
+
+
+@pytest.mark.asyncio
+async def test_the_log_level_setting_holds_for_newsbot_run(tmp_path: Path) -> None:
+    async with BotAPIEmulator(token=TOKEN) as emulator:
+        bot = await newsbot_run(emulator, tmp_path, NEWSBOT_LOG_LEVEL="warning")
+        reading = asyncio.create_task(bot.read())
+        async with asyncio.timeout(15):  # polling starts right after deleteWebhook
+            while not any(r.method == "deleteWebhook" for r in emulator.http_log):
+                await asyncio.sleep(0.05)
+        code = await answer_then_sigterm(emulator, bot)
+        await reading
+    assert code == 0
+    assert bot.lines == []  # a clean run says nothing at WARNING
