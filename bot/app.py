@@ -24,7 +24,7 @@ from bot.ratelimit import RateLimiter, SharedBudget
 from bot.scheduler import schedule_bot_jobs
 from bot.services import BotData, Context, Services, lang, open_services
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
-from bot.transport import AiohttpRequest
+from bot.transport import AiohttpRequest, environment_proxy
 from storage import DatabaseFileGone, Leadership, shared_database
 
 __all__ = ["build_application", "on_error", "register_commands", "run_bot"]
@@ -38,19 +38,23 @@ def build_application(settings: Settings, services: Services) -> Application[Any
     """Build the python-telegram-bot Application: handlers, error handler, shared data."""
     if settings.token is None:
         raise ConfigError("no Telegram token: set NEWSBOT_TOKEN (or try `newsbot chat`, which needs none)")
+    root = settings.telegram_api_url or "https://api.telegram.org"
+    proxy = settings.telegram_proxy or environment_proxy(root)
     builder = (
         ApplicationBuilder()
         .token(settings.token.get_secret_value())
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
         .context_types(ContextTypes(bot_data=BotData))
         # Commands of different users do not wait for each other.
         .concurrent_updates(64)
-        .request(AiohttpRequest(64))
+        .request(AiohttpRequest(64, proxy=proxy))
+        # getUpdates on connections of its own: its long poll never holds one a send waits for, and the
+        # last call at a stop, which confirms the updates handled, never waits for the cut-short poll's.
+        .get_updates_request(AiohttpRequest(2, proxy=proxy))
         # Jobs run on our own APScheduler; PTB's job queue would start a second, idle one.
         .job_queue(None)
     )
-    if settings.telegram_api_url:
-        base = settings.telegram_api_url.rstrip("/")
-        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     application = builder.build()
     data: BotData = application.bot_data
     data.services = services
@@ -173,7 +177,8 @@ async def _lead(leadership: Leadership, scheduler: AsyncIOScheduler, every: floa
         while True:
             if await leadership.take():
                 if not scheduler.running:
-                    logger.info("leading: this process runs the scheduled jobs")
+                    jobs = ", ".join(job.name for job in scheduler.get_jobs())
+                    logger.info("leading: this process runs the scheduled jobs (%s)", jobs)
                     scheduler.start()
                 elif scheduler.state == STATE_PAUSED:
                     logger.info("leading again: the scheduled jobs resume")

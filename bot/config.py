@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 _FETCH_DEFAULTS = FetchConfig()
+_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")  # what PTB's .proxy() takes
 
 
 class ConfigError(Exception):
@@ -152,7 +154,8 @@ class Settings(BaseSettings):
 
     token: SecretStr | None = None
     database_url: str = "sqlite:///newsbot.db"
-    telegram_api_url: str | None = None
+    telegram_api_url: str | None = None  # a self-hosted Bot API server's root (see _api_root)
+    telegram_proxy: str | None = None  # every Bot API call goes through it; unset: the environment's, if any
     admins: Annotated[list[int], NoDecode] = []
     timezone: str = "Asia/Shanghai"
     summary_budget: int = Field(200, gt=0)
@@ -165,6 +168,37 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     flood: FloodSettings = FloodSettings()
     webhook_secret: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"  # of `newsbot run`'s log
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        """Accept NEWSBOT_LOG_LEVEL=debug as well as DEBUG."""
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_root(cls, url: str | None) -> str | None:
+        """Keep the server's root: accept it (``http://host:8081``) or PTB's base_url (``…/bot``).
+
+        The example config long showed the second form while the bot appended ``/bot`` again.
+        """
+        if url is None:
+            return None
+        return url.rstrip("/").removesuffix("/bot").rstrip("/") or None
+
+    @field_validator("telegram_proxy")
+    @classmethod
+    def _proxy_url(cls, url: str | None) -> str | None:
+        """Refuse at start-up a proxy the bot cannot use: another scheme, no host, a socks5 port left out."""
+        if not url:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in _PROXY_SCHEMES or not parts.hostname:
+            raise ValueError(f"a proxy URL names a host and starts with {', '.join(f'{s}://' for s in _PROXY_SCHEMES)}")
+        if parts.scheme.startswith("socks") and parts.port is None:
+            raise ValueError("a socks5 proxy needs its port")
+        return url
 
     @field_validator("timezone")
     @classmethod

@@ -1,4 +1,4 @@
-"""Keep the secrets (the bot token, the database password, the webhook secret) out of logs and errors.
+"""Keep the secrets (the bot token, the database and proxy passwords, the webhook secret) out of logs and errors.
 
 Libraries put them where we do not look: Bot API URLs carry the token and httpx logs every request
 URL at INFO; python-telegram-bot's `InvalidToken` message quotes the token. `install` puts a filter
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -24,7 +24,7 @@ _SHORTEST = 4  # characters: masking a shorter "secret" would mangle every log l
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """Return what must never be printed: the token (its secret half), the DB password, the webhook secret."""
+    """Return what must never be printed: the token's secret half, the DB and proxy passwords, the webhook secret."""
     found: list[str] = []
     if settings.token is not None:
         token = settings.token.get_secret_value()
@@ -36,6 +36,8 @@ def secrets_of(settings: Settings) -> list[str]:
         password = None
     if password:
         found += [str(password), quote(str(password), safe="")]  # as given, and as written in a URL
+    if settings.telegram_proxy is not None and (proxy_password := urlsplit(settings.telegram_proxy).password):
+        found += [unquote(proxy_password), proxy_password]  # as meant, and as written in the URL
     if settings.webhook_secret is not None:
         found.append(settings.webhook_secret.get_secret_value())
     return found

@@ -56,7 +56,7 @@ def schedule_sources(scheduler: AsyncIOScheduler, sources: Sequence[Source], run
             except Exception:  # the database may be down: log it, the next run tries again
                 logger.exception("ingest run of %s failed", source.name)
                 return
-            logger.info("ingest %s: %s", source.name, dict(tally.counts))
+            logger.info("ingest %s: %s", source.name, tally)
             current = scheduler.get_job(job_id(source))
             wanted = tally.next_in or source.interval
             if current is not None and current.trigger.interval != wanted:
@@ -98,7 +98,13 @@ def schedule_bot_jobs(scheduler: AsyncIOScheduler, services: Services, sender: O
 
     schedule_sources(scheduler, services.sources, ingest)
     scheduler.add_job(
-        digests, IntervalTrigger(seconds=30), id="digests", max_instances=1, coalesce=True, replace_existing=True
+        digests,
+        IntervalTrigger(seconds=30),
+        id="digests",
+        name="digests",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
     )
 
 

@@ -171,9 +171,13 @@ _POSTGRES_UNAVAILABLE = "53"
 
 def _translate_error(context: ExceptionContext) -> None:
     """Raise DatabaseUnavailable for a failed connect, a lost connection, a locked or full database."""
-    # A failed pre-ping is handled by the pool, which reconnects.
-    if context.is_pre_ping or not (
-        context.is_disconnect or context.connection is None or _out_of_service(context.original_exception)
+    # A failed pre-ping is handled by the pool, which reconnects. A cancelled task (SIGTERM mid-ingest)
+    # counts as a disconnect to SQLAlchemy; turned into DatabaseUnavailable it would be retried or
+    # logged as a failure instead of ending the task.
+    if (
+        context.is_pre_ping
+        or not isinstance(context.original_exception, Exception)
+        or not (context.is_disconnect or context.connection is None or _out_of_service(context.original_exception))
     ):
         return
     where = context.engine.url.render_as_string(hide_password=True) if context.engine else "the database"

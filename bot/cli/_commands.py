@@ -278,9 +278,12 @@ def chat(config: ConfigOption = None) -> None:
 def _configure_logging(settings: Settings) -> None:
     from bot.redact import install, secrets_of
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Bot API URLs carry the token: keep the HTTP client quiet, and mask the secrets in what still gets out.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet = max(logging.getLogger().level, logging.WARNING)
+    # The HTTP client logs request URLs, and Bot API URLs carry the token: keep it quiet, and mask the
+    # secrets in what still gets out. APScheduler logs each run twice at INFO: its misses and failures do.
+    for name in ("httpx", "apscheduler"):
+        logging.getLogger(name).setLevel(quiet)
     install(secrets_of(settings))
 
 

@@ -103,9 +103,6 @@ def render_article(console: Console, article: Article) -> None:
     console.print(Panel(Group(*parts), expand=False))
 
 
-_OUTCOMES = ("new", "updated", "duplicate", "unchanged", "not_article", "failed")
-
-
 class IngestProgress:
     """A live progress line per source while articles are ingested."""
 
@@ -138,12 +135,14 @@ class IngestProgress:
 
 def render_tallies(console: Console, tallies: Mapping[str, IngestTally]) -> None:
     """Print new/updated/duplicate/unchanged/not_article/failed per source, then the errors."""
+    from bot.pipeline import FAILED, OUTCOMES
+
     table = Table(title="ingest", title_justify="left")
     table.add_column("source")
-    for outcome in _OUTCOMES:
-        table.add_column(outcome, justify="right", style="red" if outcome == "failed" else None)
+    for outcome in OUTCOMES:
+        table.add_column(outcome, justify="right", style="red" if outcome == FAILED else None)
     for name, tally in tallies.items():
-        table.add_row(name, *(str(tally.counts[o]) for o in _OUTCOMES))
+        table.add_row(name, *(str(tally.counts[o]) for o in OUTCOMES))
     console.print(table)
     errors = [e for tally in tallies.values() for e in tally.errors]
     for error in errors[:10]:

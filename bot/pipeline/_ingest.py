@@ -62,6 +62,7 @@ from summarizer import VERSION, Summary, summarize
 __all__ = [
     "FAILED",
     "NOT_ARTICLE",
+    "OUTCOMES",
     "IngestTally",
     "backoff_interval",
     "ingest_page",
@@ -75,6 +76,8 @@ logger = logging.getLogger(__name__)
 
 FAILED = "failed"
 NOT_ARTICLE = "not_article"  # read well, but an index, a menu or site furniture: not stored
+# Every outcome of an article, in the order tallies show them.
+OUTCOMES = (StoreOutcome.NEW, StoreOutcome.UPDATED, StoreOutcome.DUPLICATE, StoreOutcome.UNCHANGED, NOT_ARTICLE, FAILED)
 # After this many failed runs in a row a source is tried less often (and `newsbot sources` says so).
 FAILURES_BEFORE_BACKOFF = 10
 _MAX_BACKOFF = 16  # times the configured interval
@@ -105,6 +108,11 @@ class IngestTally:
         self.counts[outcome] += 1
         if error:
             self.errors.append(error)
+
+    def __str__(self) -> str:
+        """Return the counts in words for the log: "5 new, 2 unchanged, 0 failed" (new and failed always)."""
+        shown = (o for o in OUTCOMES if self.counts[o] or o in (StoreOutcome.NEW, FAILED))
+        return ", ".join(f"{self.counts[o]} {o.replace('_', ' ')}" for o in shown)
 
     @property
     def total(self) -> int:

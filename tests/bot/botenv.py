@@ -29,7 +29,8 @@ USER = 4242
 def make_settings(
     database_url: str, emulator: BotAPIEmulator, *, admins: Sequence[int] = (ADMIN,), **extra: Any
 ) -> Settings:
-    """Return settings for a bot talking to `emulator`, reading the samples and a fake web source."""
+    """Return settings for a bot talking to `emulator` (unless `extra` names another telegram_api_url),
+    reading the samples and a fake web source."""
     sources = [
         sample_source(),
         # A web source the samples do not touch: /summary accepts its URLs and refuses others.
@@ -37,12 +38,11 @@ def make_settings(
     ]
     return Settings(
         token=SecretStr(TOKEN),
-        telegram_api_url=emulator.base_url.removesuffix("/bot"),
         database_url=database_url,
         admins=list(admins),
         sources=sources,
         fetch=FetchSettings(delay=0, retries=0, connect_timeout=1, read_timeout=2),
-        **extra,
+        **{"telegram_api_url": emulator.base_url} | extra,
     )
 
 

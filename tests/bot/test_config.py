@@ -17,6 +17,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "NEWSBOT_ADMINS",
         "NEWSBOT_DATABASE_URL",
         "NEWSBOT_TELEGRAM_API_URL",
+        "NEWSBOT_TELEGRAM_PROXY",
+        "NEWSBOT_LOG_LEVEL",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -37,7 +39,7 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     settings = load_settings()
     assert settings.admins == [7, 8]
     assert settings.database_url == "sqlite:///file.db"
-    assert settings.telegram_api_url == "http://127.0.0.1:8081/bot"
+    assert settings.telegram_api_url == "http://127.0.0.1:8081"
     assert settings.token is not None
     assert settings.token.get_secret_value() == "123:file"
     assert "123:file" not in repr(settings)  # the token never shows in logs
@@ -76,6 +78,39 @@ def test_invalid_settings_are_named(tmp_path: Path, content: str, message: str) 
     config.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_settings(config)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8081", "http://127.0.0.1:8081/", "http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/bot/"],
+)
+def test_the_api_url_is_kept_as_the_servers_root(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_TELEGRAM_API_URL", url)
+    assert load_settings().telegram_api_url == "http://127.0.0.1:8081"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:3128", "https://proxy.example:443", "socks5://u:p@127.0.0.1:1080"])
+def test_a_proxy_is_taken_as_ptb_takes_it(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_TELEGRAM_PROXY", url)
+    assert load_settings().telegram_proxy == url
+
+
+@pytest.mark.parametrize(
+    ("url", "message"), [("ftp://proxy:21", "starts with http://"), ("socks5://proxy", "needs its port")]
+)
+def test_an_unusable_proxy_is_refused(url: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_TELEGRAM_PROXY", url)
+    with pytest.raises(ConfigError, match=f"telegram_proxy: .*{message}"):
+        load_settings()
+
+
+def test_the_log_level_is_info_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().log_level == "INFO"
+    monkeypatch.setenv("NEWSBOT_LOG_LEVEL", "debug")
+    assert load_settings().log_level == "DEBUG"
+    monkeypatch.setenv("NEWSBOT_LOG_LEVEL", "loud")
+    with pytest.raises(ConfigError, match="log_level"):
+        load_settings()
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -52,10 +52,18 @@ async def newsbot(*args: str, tmp_path: Path, **env: str) -> tuple[int, str]:
 
 def test_redact_masks_each_secret_and_keeps_the_rest() -> None:
     settings = make_settings("postgresql://newsbot:p%40ss%2Fword@db/newsbot", BotAPIEmulator(token=TOKEN))
-    settings = settings.model_copy(update={"token": SecretStr(BOT_TOKEN), "webhook_secret": SecretStr("hook-secret")})
+    settings = settings.model_copy(
+        update={
+            "token": SecretStr(BOT_TOKEN),
+            "webhook_secret": SecretStr("hook-secret"),
+            "telegram_proxy": "socks5://me:pr%2Foxy-pass@proxy:1080",
+        }
+    )
     secrets = secrets_of(settings)
     text = f"POST /bot{BOT_TOKEN}/getMe; postgresql://newsbot:p%40ss%2Fword@db; p@ss/word; hook-secret"
     assert redact(text, secrets) == f"POST /bot424242:{MASK}/getMe; postgresql://newsbot:{MASK}@db; {MASK}; {MASK}"
+    proxy = "socks5://me:pr%2Foxy-pass@proxy:1080 (pr/oxy-pass)"
+    assert redact(proxy, secrets) == f"socks5://me:{MASK}@proxy:1080 ({MASK})"
 
 
 @pytest.mark.asyncio
@@ -145,5 +153,5 @@ async def test_running_bot_logs_and_stats_keep_the_secrets(database_url: str) ->
     assert "订阅者" in (stats.text or "")
     assert DB_PASSWORD not in (stats.text or "") and secret not in (stats.text or "")
     lines = log.getvalue()
-    assert f"/bot777:{MASK}/getUpdates" in lines  # httpx logged request URLs: masked, not dropped
+    assert f"Set Bot API URL: {emulator.base_url}777:{MASK}" in lines  # PTB logs it, token and all: masked, not dropped
     assert secret not in lines and DB_PASSWORD not in lines

@@ -3,6 +3,7 @@ writes into a file deleted under it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 import sqlite3
@@ -171,3 +172,23 @@ async def test_a_sqlite_file_replaced_under_the_engine_refuses_writes(tmp_path: 
             assert await get_subscriber(session=session, chat_id=1) is not None
     finally:
         await engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_a_query_cancelled_at_shutdown_stays_cancelled(engine: AsyncEngine) -> None:
+    # Not DatabaseUnavailable, which callers retry or log as a failure: the task must end, as asked.
+    slow = (
+        "SELECT pg_sleep(10)"
+        if engine.dialect.name == "postgresql"
+        else "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) SELECT count(*) FROM n"
+    )
+
+    async def query() -> None:
+        async with make_sessionmaker(engine).begin() as session:
+            await session.execute(text(slow))
+
+    task = asyncio.create_task(query())
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

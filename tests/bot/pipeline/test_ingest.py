@@ -18,6 +18,7 @@ from bot.pipeline import (
     NOT_ARTICLE,
     Analysis,
     Analyzer,
+    IngestTally,
     backoff_interval,
     ingest_page,
     ingest_source,
@@ -28,6 +29,7 @@ from bot.pipeline import (
 from ingest import Article, Contact, FetchConfig, Fetcher, NotAnArticle, Source, SourceKind, simhash
 from storage import (
     ArticleRecord,
+    StoreOutcome,
     SubscriberKind,
     articles_for_digest,
     ensure_source,
@@ -395,3 +397,11 @@ async def test_a_stored_article_whose_page_is_now_no_article_is_left_alone(
         (row,) = await latest_articles(session=session)
     assert row.title == "城关镇为独居老人安装烟感报警器"
     assert len(row.paragraphs) == 3
+
+
+def test_a_tally_reads_as_words() -> None:
+    tally = IngestTally()
+    assert str(tally) == "0 new, 0 failed"  # new and failed always: a quiet run says so
+    for outcome in (StoreOutcome.NEW, StoreOutcome.NEW, NOT_ARTICLE, StoreOutcome.DUPLICATE, FAILED):
+        tally.add(outcome)
+    assert str(tally) == "2 new, 1 duplicate, 1 not article, 1 failed"
