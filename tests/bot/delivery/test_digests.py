@@ -24,10 +24,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def next_local(hour: int, minute: int, zone: ZoneInfo = SHANGHAI) -> datetime:
-    """Return the next moment it is hour:minute in `zone`, as UTC."""
+    """Return the next moment it is hour:minute in `zone`, an hour away at least, as UTC: the test's
+    subscriptions and articles (made on the real clock) all come before it and the ten minutes before."""
     now = datetime.now(zone)
     moment = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if moment <= now:
+    if moment <= now + timedelta(hours=1):
         moment += timedelta(days=1)
     return moment.astimezone(UTC)
 
