@@ -145,7 +145,7 @@ def ingest(
 
     settings = _settings(config)
     if watch:
-        from bot.scheduler import watch as run_watch
+        from bot.jobs import watch as run_watch
 
         _configure_logging(settings)
         _run(run_watch(settings))

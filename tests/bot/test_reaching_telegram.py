@@ -167,7 +167,7 @@ async def test_sigterm_mid_long_poll_stops_without_an_error_in_a_log_that_reads(
     assert int(last.params["offset"]) > 0
     # The jobs by name, each run's tally in words, and none of APScheduler's lines about every run.
     assert "INFO bot.app: leading: this process runs the scheduled jobs (ingest 示例, digests)" in log
-    assert "INFO bot.scheduler: ingest 示例: 5 new, 0 failed" in log
+    assert "INFO bot.jobs: ingest 示例: 5 new, 0 failed" in log
     assert "apscheduler" not in log
 
 

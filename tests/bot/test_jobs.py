@@ -12,7 +12,7 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.pipeline import IngestTally
-from bot.scheduler import FIRST_RUN_SPACING, job_id, schedule_sources
+from bot.jobs import FIRST_RUN_SPACING, job_id, schedule_sources
 from ingest import Source, SourceKind
 
 
