@@ -20,8 +20,8 @@ from bot.config import ConfigError, Settings, Webhook
 from bot.delivery import AnnouncementFollower, OutboxSender, forward_waiting_reports
 from bot.handlers import HANDLERS
 from bot.handlers.flood import FloodLimiter, flood_handler
-from bot.ratelimit import RateLimiter, SharedBudget
 from bot.jobs import schedule_bot_jobs
+from bot.ratelimit import RateLimiter, SharedBudget
 from bot.services import BotData, Context, Services, lang, open_services
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
 from bot.transport import AiohttpRequest, environment_proxy

@@ -11,8 +11,8 @@ from itertools import pairwise
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.pipeline import IngestTally
 from bot.jobs import FIRST_RUN_SPACING, job_id, schedule_sources
+from bot.pipeline import IngestTally
 from ingest import Source, SourceKind
 
 
