@@ -126,6 +126,24 @@ class Setup:
             logs = "\n".join(f"--- worker {w.pid}:\n{w.output()[-2000:]}" for w in self.workers)
             pytest.fail(f"{timed_out}; {len(self.emulator.sent)} sent\n{logs}")
 
+    async def running(self, workers: list[Worker]) -> None:
+        """Wait until each worker says it runs."""
+        await self.wait_until(
+            lambda: all("newsbot is running" in w.output() for w in workers), "the processes to start", timeout=60
+        )
+
+    async def serve_and_stop(self, chat_ids: list[int], workers: list[Worker]) -> None:
+        """Broadcast to the chats, wait until each got it and nothing is open, then stop the workers cleanly."""
+        await self.broadcast_to(chat_ids)
+
+        async def everyone_served() -> bool:
+            return len(self.received()) >= len(chat_ids) and await self.open_rows() == 0
+
+        await self.wait_until(everyone_served, "every chat to receive the announcement", timeout=60)
+        for worker in workers:
+            assert await worker.stop() == 0
+            assert "Traceback" not in worker.output()
+
     def received(self) -> Counter[int]:
         """Return how many messages each chat received."""
         return Counter(sent.chat_id for sent in self.emulator.sent if sent.method == "sendMessage")
@@ -234,21 +252,11 @@ async def test_two_senders_on_one_postgresql_database_never_send_a_row_twice(set
     everyone = chats(1000)
     # Both poll before the broadcast exists, so each joins within its 1 s poll.
     workers = [await setup.start(name, lease=60) for name in ("one", "two")]
-    await setup.wait_until(
-        lambda: all("newsbot is running" in w.output() for w in workers), "both senders to start", timeout=60
-    )
+    await setup.running(workers)
     # A send takes a round trip, as on Telegram: the broadcast outlasts a poll, so the sender that
     # polls second finds rows left to claim (with instant sends the first could take all 1,000).
     setup.emulator.delay("sendMessage", 0.05)
-    await setup.broadcast_to(everyone)
-
-    async def everyone_served() -> bool:
-        return len(setup.received()) >= len(everyone) and await setup.open_rows() == 0
-
-    await setup.wait_until(everyone_served, "every chat to receive the announcement", timeout=60)
-    for worker in workers:
-        assert await worker.stop() == 0
-        assert "Traceback" not in worker.output()
+    await setup.serve_and_stop(everyone, workers)
 
     received = setup.received()
     assert set(received) == set(everyone)
@@ -271,18 +279,9 @@ async def test_three_processes_keep_one_overall_rate(setup: Setup) -> None:
     workers = [
         await setup.start(name, lease=60, rate=rate, send_only=name != "full") for name in ("full", "two", "three")
     ]
-    await setup.wait_until(
-        lambda: all("newsbot is running" in w.output() for w in workers), "the processes to start", timeout=60
-    )
+    await setup.running(workers)
     setup.emulator.delay("sendMessage", 0.02)  # a round trip, so each process claims rows in turn
-    await setup.broadcast_to(everyone)
-
-    async def everyone_served() -> bool:
-        return len(setup.received()) >= len(everyone) and await setup.open_rows() == 0
-
-    await setup.wait_until(everyone_served, "every chat to receive the announcement", timeout=60)
-    for worker in workers:
-        assert await worker.stop() == 0
+    await setup.serve_and_stop(everyone, workers)
     times = sorted(s.at for s in setup.emulator.sent if s.method == "sendMessage")
     average = (len(times) - 1) / (times[-1] - times[0])
     peak = max(sum(1 for t in times if start <= t < start + 1) for start in times)
@@ -300,7 +299,7 @@ async def test_of_two_full_processes_one_runs_the_jobs_and_the_other_takes_over(
     first = await setup.start("first", send_only=False)
     await setup.wait_until(lambda: "leading:" in first.output(), "the first process to lead", timeout=60)
     second = await setup.start("second", send_only=False)
-    await setup.wait_until(lambda: "newsbot is running" in second.output(), "the second process to start", timeout=60)
+    await setup.running([second])
     await asyncio.sleep(1)
     assert "leading" not in second.output()  # one crawl: the lock is held
     await first.stop(signal.SIGKILL)  # its connection, and the lock, go with it
