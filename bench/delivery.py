@@ -89,17 +89,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bench._bot import (
+from bench._bot import TOKEN, Clock, EmulatorProcess
+from bench._harness import (
     POSTGRES_URL,
-    TOKEN,
-    Clock,
     Database,
-    EmulatorProcess,
     code_version,
     fresh_database,
     log,
     markdown,
     median,
+    migrated,
     postgres_problem,
 )
 from bot.delivery import OutboxSender
@@ -113,11 +112,9 @@ from storage import (
     active_subscriber_ids,
     create_announcement,
     enqueue,
-    make_engine,
     make_sessionmaker,
     outbox_tally,
     subscribe,
-    upgrade,
 )
 
 __all__ = ["main"]
@@ -282,13 +279,8 @@ async def open_backend(name: str, workdir: Path, postgres_url: str, subscribers:
 
     The announcement stays pending until the first "all subscribers" run drains it.
     """
-    database = fresh_database(name, workdir, postgres_url)
-    try:
-        await asyncio.to_thread(upgrade, database.url)  # Alembic runs its own event loop
-        engine = make_engine(database.url)
-    except BaseException:
-        database.drop()
-        raise
+    database = fresh_database(name, workdir, postgres_url, bench="delivery")
+    engine = await migrated(database)
     backend = Backend(database, engine, make_sessionmaker(engine))
     start = time.perf_counter()
     ids = [FIRST_CHAT + i for i in range(subscribers)]
