@@ -36,9 +36,7 @@ In the same rotation, in-process and without HTTP, the bare per-page cost of `in
 `summarize`, `simhash` and the rest of what `store_article` computes, on pages of the same list
 page (``--bare-pages`` in all, rebuilt byte for byte from `bench._site`), so one can see where
 the time goes. Memory: the peak RSS of this process (``ru_maxrss``) and its RSS at the start,
-middle and end of each pass (flat means the second half of a pass adds ~nothing), and, on a fresh
-SQLite file and ``--trace-lists`` list pages, tracemalloc's view of what the later list pages
-allocated and kept (tracemalloc slows everything, so it runs only after the timed passes).
+middle and end of each pass (flat means the second half of a pass adds ~nothing).
 
 A default run (2,000 pages, both backends) takes about 8 minutes on a 2-core machine: the four
 whole-pipeline rows alone are 8,000 articles at 25-45 pages/s. ``--pages 1000`` halves it.
@@ -55,13 +53,11 @@ import gc
 import json
 import os
 import random
-import re
 import resource
 import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
 import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -77,7 +73,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bench._harness import (
     BACKEND_LABELS,
     POSTGRES_URL,
-    ROOT,
     Database,
     ServerProcesses,
     SiteProcess,
@@ -403,59 +398,6 @@ def bare_costs(pages: int, per_list: int, pool: Pool, costs: dict[str, list[floa
     return run
 
 
-# ── tracemalloc on a subset ─────────────────────────────────────────────────────────────
-
-
-@dataclass(slots=True)
-class TraceResult:
-    """What tracemalloc saw over a few list pages: traced memory after each, and the top growth."""
-
-    pages: list[int]
-    traced_mb: list[float]
-    top: list[tuple[str, float, int]]  # (where, KiB kept, blocks)
-
-
-async def trace_subset(fetcher: Fetcher, sources: Sequence[Source], workdir: Path, base_url: str) -> TraceResult:
-    """Ingest `sources` into a fresh SQLite file under tracemalloc; compare after the first and the last."""
-    backend = await open_backend("sqlite", workdir, base_url)
-    run = pipeline(fetcher, backend)
-    pages: list[int] = []
-    traced: list[float] = []
-    tracemalloc.start(1)
-    try:
-        first: tracemalloc.Snapshot | None = None
-        for k, source in enumerate(sources):
-            count, _ = await run(source)
-            gc.collect()
-            pages.append(count)
-            traced.append(tracemalloc.get_traced_memory()[0] / 2**20)
-            if k == 0:
-                first = tracemalloc.take_snapshot()
-            log(f"tracemalloc: list page {k + 1}/{len(sources)} done")
-        last = tracemalloc.take_snapshot()
-    finally:
-        tracemalloc.stop()
-        await backend.engine.dispose()
-        backend.database.drop()
-    assert first is not None
-    keep = [tracemalloc.Filter(False, tracemalloc.__file__)]
-    diff = last.filter_traces(keep).compare_to(first.filter_traces(keep), "lineno")
-    top = [
-        (f"{_short(s.traceback[0].filename)}:{s.traceback[0].lineno}", s.size_diff / 1024, s.count_diff)
-        for s in diff[:6]
-        if s.size_diff > 0
-    ]
-    return TraceResult(pages, traced, top)
-
-
-def _short(filename: str) -> str:
-    if "site-packages/" in filename:
-        return filename.split("site-packages/", 1)[1]
-    if filename.startswith(str(ROOT)):
-        return os.path.relpath(filename, ROOT)
-    return re.sub(r"^.*/lib/python3\.\d+/", "", filename)
-
-
 # ── output ──────────────────────────────────────────────────────────────────────────────
 
 
@@ -531,9 +473,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--reingest-lists", type=int, default=5, help="list pages the second pass re-ingests (default 5; 0: all)"
-    )
-    parser.add_argument(
-        "--trace-lists", type=int, default=2, help="list pages ingested under tracemalloc at the end (0: skip)"
     )
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -620,9 +559,6 @@ async def run(args: argparse.Namespace) -> None:
                     again = sources[: args.reingest_lists] if args.reingest_lists > 0 else sources
                     rss2 = await run_pass(meter, second, again, "second pass") if second else None
                     peak = peak_rss_mb()
-                    trace = None
-                    if args.trace_lists > 0:
-                        trace = await trace_subset(fetcher, sources[: args.trace_lists], workdir, args.postgres_url)
             finally:
                 meter.close()
                 for variant in variants:
@@ -772,17 +708,6 @@ async def run(args: argparse.Namespace) -> None:
         )
     )
     print(f"Peak RSS (ru_maxrss) over the timed passes: **{peak:.0f} MiB**.\n")
-    if trace is not None:
-        print(f"### tracemalloc, {sum(trace.pages)} pages into a fresh SQLite file (after the timed passes)\n")
-        rows = [[k + 1, trace.pages[k], f"{trace.traced_mb[k]:.1f}"] for k in range(len(trace.pages))]
-        print(markdown(("list page", "pages", "traced MiB after it (after gc)"), rows, aligned=False), end="")
-        if len(trace.pages) > 1:
-            grown = trace.traced_mb[-1] - trace.traced_mb[0]
-            per_page = 1024 * grown / max(sum(trace.pages[1:]), 1)
-            print(f"\nKept after the first list page: {grown:+.2f} MiB ({per_page:+.1f} KiB per page). Top growth:\n")
-            top = [[w, f"{s:+.1f}", f"{c:+d}"] for w, s, c in trace.top]
-            print(markdown(("where", "KiB", "blocks"), top, aligned=False), end="")
-        print()
 
 
 def _rss_cells(rss: tuple[float, float, float]) -> list[str]:
