@@ -1,4 +1,5 @@
-"""What `bench/delivery.py` and `bench/commands.py` share: databases, the emulator, clocks and tables.
+"""What the bot benchmarks (`bench/commands.py`, `bench/delivery.py`, `bench/soak.py`) share: the emulator,
+a clock for it, and message fingerprints.
 
 Run as a script, this module is the local Bot API emulator in a process of its own::
 
@@ -18,17 +19,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import hashlib
 import json
-import os
-import resource
-import statistics
-import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,45 +31,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
+from bench._harness import ChildProcess, ServerProcesses, cpu_seconds, cpu_since, own_cpu  # noqa: E402
 from bot.emulator import BotAPIEmulator  # noqa: E402
 
-__all__ = [
-    "BACKEND_LABELS",
-    "POSTGRES_URL",
-    "ROOT",
-    "TOKEN",
-    "Clock",
-    "Database",
-    "EmulatorProcess",
-    "code_version",
-    "cpu_seconds",
-    "fresh_database",
-    "libpq_url",
-    "log",
-    "markdown",
-    "median",
-    "percentile",
-    "postgres_problem",
-    "text_hash",
-]
+__all__ = ["TOKEN", "Clock", "EmulatorProcess", "TextRecord", "text_hash"]
 
 TOKEN = "777:BENCHTOKEN"
-POSTGRES_URL = os.environ.get("NEWSBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-BACKEND_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-APPLICATION_NAME = "newsbot-bench-bot"  # how this benchmark's PostgreSQL backends are found
-_TICK = os.sysconf("SC_CLK_TCK")
 
 Record = tuple[str, int, float]  # (method, chat id, emulator time.monotonic())
 TextRecord = tuple[str, int, float, int, str]  # and the message id, the text's `text_hash`
-
-
-def log(message: str) -> None:
-    """Print progress on stderr."""
-    print(message, file=sys.stderr, flush=True)
 
 
 def text_hash(text: str | None) -> str:
@@ -82,95 +47,22 @@ def text_hash(text: str | None) -> str:
     return hashlib.blake2b((text or "").encode(), digest_size=8).hexdigest()
 
 
-def code_version() -> str:
-    """Return the commit the package code is at, and whether the working tree differs from it."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        status = ["git", "status", "--porcelain", "--untracked-files=no"]
-        dirty = subprocess.run(status, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return f"code at {ROOT} (not a git checkout)"
-    return f"code at {commit}" + (" plus uncommitted changes to tracked files" if dirty else "")
-
-
-# ── numbers and tables ────────────────────────────────────────────────────────────────────
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Return the q-th percentile (0-100) of values, interpolating between the nearest ranks."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def median(values: Sequence[float]) -> float:
-    """Return the median, NaN for no values."""
-    return statistics.median(values) if values else float("nan")
-
-
-def markdown(headers: Sequence[str], rows: Sequence[Sequence[object]], title: str | None = None) -> str:
-    """Return a Markdown table (right-aligned but for the first column), with a bold title line above."""
-    lines = [f"**{title}**", ""] if title else []
-    lines.append("| " + " | ".join(headers) + " |")
-    lines.append("|" + "|".join([":---"] + ["---:"] * (len(headers) - 1)) + "|")
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def cpu_seconds(pid: int) -> float:
-    """Return the CPU seconds a (single-threaded) process has used, 0 when it is gone or unreadable.
-
-    /proc/PID/schedstat counts nanoseconds; /proc/PID/stat, the fallback, counts clock ticks (10 ms),
-    too coarse for a PostgreSQL backend that works 5 ms in a run.
-    """
-    try:
-        with open(f"/proc/{pid}/schedstat") as schedstat:
-            return int(schedstat.read().split()[0]) / 1e9
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread: the aiosqlite workers too
-    return usage.ru_utime + usage.ru_stime
-
-
 @dataclass(slots=True)
 class Clock:
     """Wall and CPU time of one measured run: this process, the emulator's, PostgreSQL's backends'."""
 
     emulator_pid: int | None = None
-    postgres: psycopg.Connection[tuple[object, ...]] | None = None
+    postgres: ServerProcesses | None = None
     wall: float = 0.0
     cpu: float = 0.0
     emulator_cpu: float = 0.0
     db_cpu: float = 0.0
     _start: tuple[float, float, float, dict[int, float]] = field(default=(0.0, 0.0, 0.0, {}))
 
-    def _db_pids(self) -> list[int]:
-        if self.postgres is None:
-            return []
-        rows = self.postgres.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND pid <> pg_backend_pid()",
-            (APPLICATION_NAME,),
-        ).fetchall()
-        return [int(str(row[0])) for row in rows]
-
     def _read(self) -> tuple[float, float, float, dict[int, float]]:
         emulator = cpu_seconds(self.emulator_pid) if self.emulator_pid else 0.0
-        return time.perf_counter(), _own_cpu(), emulator, {pid: cpu_seconds(pid) for pid in self._db_pids()}
+        db_pids = self.postgres.pids() if self.postgres else []
+        return time.perf_counter(), own_cpu(), emulator, {pid: cpu_seconds(pid) for pid in db_pids}
 
     def start(self) -> None:
         """Start the clocks."""
@@ -182,152 +74,55 @@ class Clock:
         self.wall = end[0] - self._start[0]
         self.cpu = end[1] - self._start[1]
         self.emulator_cpu = end[2] - self._start[2]
-        self.db_cpu = sum(cpu - self._start[3].get(pid, 0.0) for pid, cpu in end[3].items())
-
-
-# ── databases ─────────────────────────────────────────────────────────────────────────────
-
-
-def libpq_url(url: str) -> str:
-    """Return `url` as psycopg (libpq) takes it: no SQLAlchemy driver name, the password kept."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def postgres_problem(url: str) -> str | None:
-    """Return why PostgreSQL cannot be used, or None."""
-    try:
-        with psycopg.connect(libpq_url(url), connect_timeout=3):
-            return None
-    except psycopg.Error as exc:
-        return f"PostgreSQL unreachable at {make_url(url).render_as_string()}: {str(exc).strip()}"
-
-
-@dataclass(slots=True)
-class Database:
-    """An empty database made for one benchmark: its URL, and how to get rid of it."""
-
-    backend: str
-    url: str
-    drop: Callable[[], None]
-    monitor_url: str | None = None  # PostgreSQL: where to look for this benchmark's backends
-
-    @property
-    def label(self) -> str:
-        """Return the backend's display name."""
-        return BACKEND_LABELS[self.backend]
-
-    def monitor(self) -> psycopg.Connection[tuple[object, ...]] | None:
-        """Return a connection to read this database's backends from (PostgreSQL), or None."""
-        return psycopg.connect(self.monitor_url, autocommit=True) if self.monitor_url else None
-
-
-def fresh_database(backend: str, workdir: Path, postgres_url: str) -> Database:
-    """Create an empty database: a SQLite file in workdir, or a PostgreSQL schema of its own."""
-    if backend == "sqlite":
-        path = workdir / f"bench-{uuid.uuid4().hex[:8]}.db"
-
-        def unlink() -> None:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-        return Database(backend, f"sqlite:///{path}", unlink)
-    schema = f"bench_bot_{uuid.uuid4().hex[:12]}"
-    libpq = libpq_url(postgres_url)
-    with psycopg.connect(libpq, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-
-    def drop_schema() -> None:
-        with psycopg.connect(libpq, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-
-    query = {"options": f"-c search_path={schema}", "application_name": APPLICATION_NAME}
-    url = make_url(postgres_url).update_query_dict(query).render_as_string(hide_password=False)
-    return Database(backend, url, drop_schema, monitor_url=libpq)
+        self.db_cpu = cpu_since(self._start[3], end[3])
 
 
 # ── the emulator in a child process ───────────────────────────────────────────────────────
 
 
-class EmulatorProcess:
+class EmulatorProcess(ChildProcess):
     """The Bot API emulator in a child process (this file run as a script)."""
 
     def __init__(self, token: str = TOKEN) -> None:
+        super().__init__(Path(__file__).resolve(), "--token", token, limit=2**28)  # a line holds a run's records
         self.token = token
-        self.base_url = ""
-        self.pid = 0
-        self._child: asyncio.subprocess.Process | None = None
-        self._turn = asyncio.Lock()  # one question on the pipe at a time: answers come back in order
 
-    async def __aenter__(self) -> EmulatorProcess:
-        self._child = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--token",
-            self.token,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            limit=2**28,  # one line holds every record of a run
-        )
-        assert self._child.stdout is not None
-        self.base_url = (await self._child.stdout.readline()).decode().strip()
-        if not self.base_url.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"the emulator process did not start (exit status {self._child.returncode})")
-        self.pid = self._child.pid
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        child = self._child
-        if child is None:
-            return
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            assert child.stdin is not None
-            child.stdin.write(b"quit\n")
-            await child.stdin.drain()
-        try:
-            await asyncio.wait_for(child.wait(), timeout=10)
-        except TimeoutError:
-            child.kill()
-            await child.wait()
-
-    async def _ask(self, line: str) -> bytes:
-        """Send one command line and return the one-line answer."""
-        assert self._child is not None and self._child.stdin is not None and self._child.stdout is not None
-        async with self._turn:
-            self._child.stdin.write(line.encode() + b"\n")
-            await self._child.stdin.drain()
-            return await self._child.stdout.readline()
+    @property
+    def base_url(self) -> str:
+        """Return the base URL for PTB (``http://127.0.0.1:PORT/bot``)."""
+        return self.ready
 
     async def records(self) -> list[Record]:
         """Return what the bot did since the last call: (method, chat id, monotonic time)."""
-        return [(str(m), int(c), float(a)) for m, c, a in json.loads(await self._ask("records"))]
+        return [(str(m), int(c), float(a)) for m, c, a in json.loads(await self.ask("records"))]
 
     async def text_records(self) -> list[TextRecord]:
         """Return what the bot did since the last call, with each message's id and `text_hash`."""
-        rows = json.loads(await self._ask("records texts"))
+        rows = json.loads(await self.ask("records texts"))
         return [(str(m), int(c), float(a), int(i), str(h)) for m, c, a, i, h in rows]
 
     async def send_text(self, user_id: int, text: str) -> tuple[int, float]:
         """Queue a user's message in their private chat; return its update id and when it was queued."""
         if "\n" in text:
             raise ValueError("one line per message on the pipe")
-        update_id, at = json.loads(await self._ask(f"send {user_id} {text}"))
+        update_id, at = json.loads(await self.ask(f"send {user_id} {text}"))
         return int(update_id), float(at)
 
     async def activity(self) -> tuple[list[tuple[str, int, float, str]], list[tuple[float, int]]]:
         """Return, since the last call, what the bot did ((method, chat id, time, `text_hash`)) and
         its getUpdates calls ((time, offset))."""
-        data = json.loads(await self._ask("activity"))
+        data = json.loads(await self.ask("activity"))
         sent = [(str(m), int(c), float(a), str(h)) for m, c, a, h in data["sent"]]
         return sent, [(float(at), int(offset)) for at, offset in data["polls"]]
 
     async def send_texts(self, messages: Sequence[tuple[int, str]]) -> list[tuple[int, float]]:
         """Queue many users' messages in one go (a burst); return each one's update id and queued time."""
-        rows = json.loads(await self._ask("sendmany " + json.dumps(messages, ensure_ascii=False)))
+        rows = json.loads(await self.ask("sendmany " + json.dumps(messages, ensure_ascii=False)))
         return [(int(update_id), float(at)) for update_id, at in rows]
 
     async def delay(self, method: str, seconds: float) -> None:
         """Make the emulator wait before handling each call of `method` (0: no more)."""
-        await self._ask(f"delay {method} {seconds}")  # "ok": the delay is in place
+        await self.ask(f"delay {method} {seconds}")  # "ok": the delay is in place
 
 
 async def _serve(token: str) -> None:

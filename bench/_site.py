@@ -1,10 +1,11 @@
-"""A synthetic Chinese local-news site on 127.0.0.1 for `bench/ingest.py`.
+"""A synthetic Chinese local-news site on 127.0.0.1 for `bench/ingest.py` and `bench/soak.py`.
 
     python bench/_site.py --pages 2000 [--corpus articles.jsonl] [--port 0]
 
 prints the site's base URL (``http://127.0.0.1:PORT``) on one line once it is listening, then
-serves until it is terminated. Every page is built once at start-up, deterministically (a seeded
-RNG per page), so the benchmark process can rebuild any page byte for byte with `site_page`:
+serves until its standard input ends (`bench._harness.SiteProcess` runs it so). Every page is
+built once at start-up, deterministically (a seeded RNG per page), so the benchmark process can
+rebuild any page byte for byte with `site_page`:
 
     /news/list_{k}.html            list page k: up to 100 article links, plus nav and pagination links
     /news/2024/{mm}/{dd}/{i}.html  article i: nav, <h1>, 来源/作者/date line, share bar, body,
@@ -399,19 +400,20 @@ class Growth:
         return _list_html(k, [j * self.sources + k for j in newest], self.sources, pool).encode()
 
 
-async def _publish_on_stdin(growth: Growth) -> None:
-    """Answer each ``publish`` line on stdin with the number of articles published in all."""
+async def _until_end_of_input(growth: Growth | None) -> None:
+    """Read stdin until it ends; with `growth`, answer each ``publish`` line with the number of
+    articles published in all."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     while (line := (await reader.readline()).decode().strip()) not in ("", "quit"):
-        if line == "publish":
+        if line == "publish" and growth is not None:
             print(growth.publish(), flush=True)
 
 
 async def serve(pages: int, corpus: Path | None, port: int, growth: Growth | None = None) -> None:
-    """Serve the site on 127.0.0.1 (one address per source with `growth`) until cancelled or stdin
-    ends, printing its base URLs on one line once listening."""
+    """Serve the site on 127.0.0.1 (one address per source with `growth`) until stdin ends,
+    printing its base URLs on one line once listening."""
     from aiohttp import web
 
     pool = build_pool(corpus)
@@ -436,10 +438,7 @@ async def serve(pages: int, corpus: Path | None, port: int, growth: Growth | Non
         await web.TCPSite(runner, host, port).start()
     print(" ".join(f"http://{address[0]}:{address[1]}" for address in runner.addresses), flush=True)
     try:
-        if growth is None:
-            await asyncio.Event().wait()
-        else:
-            await _publish_on_stdin(growth)
+        await _until_end_of_input(growth)
     finally:
         await runner.cleanup()
 

@@ -8,7 +8,7 @@ The issue: "200 simulated users sending /summary and /latest at once: p50 and p9
 (targets 30 ms and 150 ms at the emulator)."
 
 Set-up: a fresh SQLite file (and a PostgreSQL schema with ``--backends``) holding the bundled sample
-articles, ingested with `bot.app.open_services` and the default source (`bot.config.sample_source`).
+articles, ingested with `bot.services.open_services` and the default source (`bot.config.sample_source`).
 Then three bots in this process, each against its own `BotAPIEmulator` in a child process
 (`bench._bot.EmulatorProcess`: Telegram's servers are not on the bot's machine either):
 
@@ -53,7 +53,6 @@ import html
 import math
 import os
 import platform
-import resource
 import sys
 import tempfile
 import time
@@ -73,16 +72,17 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes, TypeHandler
 
 import bot.app as app_module
-from bench._bot import (
+from bench._bot import TOKEN, EmulatorProcess
+from bench._harness import (
     POSTGRES_URL,
-    TOKEN,
     Database,
-    EmulatorProcess,
     code_version,
     fresh_database,
     log,
     markdown,
     median,
+    ms,
+    own_cpu,
     percentile,
     postgres_problem,
 )
@@ -289,11 +289,6 @@ class Kinds:
         self.expected[bot] = replies
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 async def run_scenario(
     bot: str,
     scenario: str,
@@ -311,7 +306,7 @@ async def run_scenario(
     expected = kinds.expected[bot]
     polls: list[tuple[float, int]] = []
     await emulator.activity()  # forget what came before
-    cpu = _cpu()
+    cpu = own_cpu()
 
     async def collect() -> None:
         left = len(commands)
@@ -349,7 +344,7 @@ async def run_scenario(
         await asyncio.wait_for(collector, timeout=timeout)
     except TimeoutError:
         log(f"  {bot} {scenario}: {sum(math.isnan(c.replied) for c in commands)} commands unanswered")
-    cpu = _cpu() - cpu
+    cpu = own_cpu() - cpu
     for command in commands:
         command.dispatched = dispatched.get(command.update_id, _NAN)
         # The poll that returned the update: the last one not yet confirming it (offset <= its id).
@@ -443,11 +438,6 @@ async def handler_costs(services: Services, article_id: int, times: int) -> list
 
 
 # ── tables ────────────────────────────────────────────────────────────────────────────────
-
-
-def ms(value: float) -> str:
-    """Return milliseconds for a table, "—" for NaN."""
-    return "—" if math.isnan(value) else f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
 def latency_table(outcomes: list[Outcome], backend: str) -> str:
@@ -663,7 +653,7 @@ async def run(args: argparse.Namespace) -> None:
     )
     with tempfile.TemporaryDirectory(prefix="bench-commands-") as workdir:
         for backend in args.backends:
-            database = fresh_database(backend, Path(workdir), args.postgres_url)
+            database = fresh_database(backend, Path(workdir), args.postgres_url, bench="commands")
             try:
                 await measure(args, database)
             finally:

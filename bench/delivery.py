@@ -49,12 +49,6 @@ CPU per message: this process (all threads, aiosqlite's included), the emulator 
 benchmark's PostgreSQL backends. The machine is shared: medians of ``--repeats`` runs, with the
 range; the ratios (× lean, × target) are the numbers to compare across machines.
 
-httpcore (under PTB's default HTTPXRequest, which newsbot keeps for getUpdates, and under the
-fetcher) asks `current_async_library()` for every lock it sets up, importing sniffio each time; a
-failed import (sniffio missing) is a path search. The header says whether sniffio is importable, the
-calls per message and their cost. To compare without it, run ``--parts client`` under an
-interpreter that lacks sniffio (a scratch venv), interleaved with this one.
-
 Output: Markdown tables on stdout; progress on stderr.
 """
 
@@ -63,7 +57,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import inspect
 import itertools
 import json
@@ -89,17 +82,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bench._bot import (
+from bench._bot import TOKEN, Clock, EmulatorProcess
+from bench._harness import (
     POSTGRES_URL,
-    TOKEN,
-    Clock,
     Database,
-    EmulatorProcess,
     code_version,
     fresh_database,
     log,
     markdown,
     median,
+    migrated,
     postgres_problem,
 )
 from bot.delivery import OutboxSender
@@ -113,11 +105,9 @@ from storage import (
     active_subscriber_ids,
     create_announcement,
     enqueue,
-    make_engine,
     make_sessionmaker,
     outbox_tally,
     subscribe,
-    upgrade,
 )
 
 __all__ = ["main"]
@@ -282,13 +272,8 @@ async def open_backend(name: str, workdir: Path, postgres_url: str, subscribers:
 
     The announcement stays pending until the first "all subscribers" run drains it.
     """
-    database = fresh_database(name, workdir, postgres_url)
-    try:
-        await asyncio.to_thread(upgrade, database.url)  # Alembic runs its own event loop
-        engine = make_engine(database.url)
-    except BaseException:
-        database.drop()
-        raise
+    database = fresh_database(name, workdir, postgres_url, bench="delivery")
+    engine = await migrated(database)
     backend = Backend(database, engine, make_sessionmaker(engine))
     start = time.perf_counter()
     ids = [FIRST_CHAT + i for i in range(subscribers)]
@@ -758,10 +743,8 @@ async def capped_part(args: argparse.Namespace, backends: list[Backend]) -> list
 # ── tables ────────────────────────────────────────────────────────────────────────────────
 
 
-def header(args: argparse.Namespace, sniffio_costs: tuple[float, float]) -> str:
+def header(args: argparse.Namespace) -> str:
     """Return what was measured, on what."""
-    sniffio = importlib.util.find_spec("sniffio")
-    per_call, calls = sniffio_costs
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
         "# Delivery benchmark",
@@ -770,54 +753,11 @@ def header(args: argparse.Namespace, sniffio_costs: tuple[float, float]) -> str:
         f"httpx {httpx.__version__}, httpcore {httpcore.__version__}, aiohttp {aiohttp.__version__}",
         f"- {os.cpu_count()} cores, load average before the run {load}; {args.repeats} repetitions, "
         f"medians (min–max); {args.grid_messages} messages a grid run",
-        f"- sniffio {'importable' if sniffio else 'NOT importable'}: httpcore calls current_async_library "
-        f"{calls:.1f} times a message, {per_call:.1f} µs each here ({calls * per_call / 1000:.3f} ms a message)",
         f"- OutboxSender defaults: concurrency {DEFAULT_CONCURRENCY}, batch {DEFAULT_BATCH}; the PTB Bot's pool has "
         "as many connections as the sender's concurrency",
         "",
     ]
     return "\n".join(lines)
-
-
-def sniffio_cost() -> tuple[float, float]:
-    """Return (µs per httpcore current_async_library call, calls per sent message) in this interpreter."""
-    from httpcore import _synchronization
-
-    original = _synchronization.current_async_library
-    count = 0
-
-    def counted() -> str:
-        nonlocal count
-        count += 1
-        return original()
-
-    async def measure() -> float:
-        concurrency = DEFAULT_CONCURRENCY
-        emulator = BotAPIEmulator(token=TOKEN)
-        async with emulator, ptb_bot(InProcess(emulator), concurrency, stock=True) as bot:
-            await workers(concurrency, range(1, 101), lambda c: _send(bot, c))
-            nonlocal count
-            count = 0
-            _synchronization.current_async_library = counted
-            try:
-                await workers(concurrency, range(1, 201), lambda c: _send(bot, c))
-            finally:
-                _synchronization.current_async_library = original
-            return count / 200
-
-    calls = asyncio.run(measure())
-
-    async def cost() -> float:
-        start = time.perf_counter()
-        for _ in range(2000):
-            original()
-        return (time.perf_counter() - start) / 2000 * 1e6
-
-    return asyncio.run(cost()), calls
-
-
-async def _send(bot: Bot, chat_id: int) -> None:
-    await bot.send_message(chat_id, TEXT, parse_mode="HTML", disable_web_page_preview=True)
 
 
 def setup_table(backends: list[Backend]) -> str:
@@ -1123,12 +1063,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-async def run(args: argparse.Namespace, sniffio_costs: tuple[float, float]) -> None:
+async def run(args: argparse.Namespace) -> None:
     """Set up, run the parts asked for, print the tables."""
     results = Results()
     backends: list[Backend] = []
     runs: list[CappedRun] = []
-    print(header(args, sniffio_costs))
+    print(header(args))
     with tempfile.TemporaryDirectory(prefix="bench-delivery-") as workdir:
         try:
             if args.parts & {"outbox", "all", "capped"}:
@@ -1172,8 +1112,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "postgresql" in args.backends and (problem := postgres_problem(args.postgres_url)) is not None:
         log(f"skipping PostgreSQL: {problem}")
         args.backends.remove("postgresql")
-    sniffio_costs = sniffio_cost()  # before the main loop: it runs loops of its own
-    asyncio.run(run(args, sniffio_costs))
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

@@ -36,9 +36,7 @@ In the same rotation, in-process and without HTTP, the bare per-page cost of `in
 `summarize`, `simhash` and the rest of what `store_article` computes, on pages of the same list
 page (``--bare-pages`` in all, rebuilt byte for byte from `bench._site`), so one can see where
 the time goes. Memory: the peak RSS of this process (``ru_maxrss``) and its RSS at the start,
-middle and end of each pass (flat means the second half of a pass adds ~nothing), and, on a fresh
-SQLite file and ``--trace-lists`` list pages, tracemalloc's view of what the later list pages
-allocated and kept (tracemalloc slows everything, so it runs only after the timed passes).
+middle and end of each pass (flat means the second half of a pass adds ~nothing).
 
 A default run (2,000 pages, both backends) takes about 8 minutes on a 2-core machine: the four
 whole-pipeline rows alone are 8,000 articles at 25-45 pages/s. ``--pages 1000`` halves it.
@@ -55,32 +53,39 @@ import gc
 import json
 import os
 import random
-import re
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
-import uuid
 import zlib
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg
-from psycopg import sql
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bench._bot import BACKEND_LABELS, POSTGRES_URL, libpq_url, log, postgres_problem
+from bench._harness import (
+    BACKEND_LABELS,
+    POSTGRES_URL,
+    Database,
+    ServerProcesses,
+    SiteProcess,
+    code_version,
+    cpu_seconds,
+    cpu_since,
+    fresh_database,
+    log,
+    markdown,
+    migrated,
+    own_cpu,
+    postgres_problem,
+)
 from bench._site import (
     LINK_PATTERN,
     LINKS_PER_LIST,
@@ -94,43 +99,20 @@ from bench._site import (
 from bot.config import IngestSettings
 from bot.pipeline import Analyzer, ingest_source
 from ingest import FetchConfig, Fetcher, Source, SourceKind, discover, fetch_article, parse, simhash
-from storage import ArticleRecord, SummaryRecord, index_text, make_engine, make_sessionmaker, upgrade
+from storage import ArticleRecord, SummaryRecord, index_text, make_sessionmaker
 from summarizer import summarize
 
 __all__ = ["main"]
 
-ROOT = Path(__file__).resolve().parent.parent
-
-SITE_SCRIPT = Path(__file__).with_name("_site.py")
-APPLICATION_NAME = "newsbot-bench-ingest"  # how this benchmark's PostgreSQL backends are found
 TARGET = 40.0  # pages per second, from the issue
 DEFAULT_WORKERS = IngestSettings().workers
 DEFAULT_IN_FLIGHT = IngestSettings().in_flight
-_TICK = os.sysconf("SC_CLK_TCK")
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 Run = Callable[[Source], Awaitable[tuple[int, Counter[str]]]]
 
 
 # ── measuring ───────────────────────────────────────────────────────────────────────────
-
-
-def code_version() -> str:
-    """Return the commit the package code is at, and whether the working tree differs from it."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "code version unknown (not a git checkout)"
-    return f"code at {commit}" + (" plus uncommitted changes to tracked files" if dirty else "")
 
 
 def rss_mb() -> float:
@@ -142,16 +124,6 @@ def rss_mb() -> float:
 def peak_rss_mb() -> float:
     """Return this process's peak resident set size so far, in MiB (ru_maxrss is in KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cpu_seconds(pid: int) -> float:
-    """Return the user + system CPU seconds a process has used, 0 when it is gone or unreadable."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 @dataclass(slots=True)
@@ -195,32 +167,17 @@ class Stage:
 
 
 class Meter:
-    """Reads the CPU clocks a stage is charged with: ours, the site's, PostgreSQL's."""
+    """Reads the CPU clocks a stage is charged with: ours, the site's, PostgreSQL's, the workers'."""
 
-    def __init__(self, site_pid: int, postgres_url: str | None) -> None:
+    def __init__(self, site_pid: int) -> None:
         self.site_pid = site_pid
-        self.postgres_url = postgres_url
-        self._pg: psycopg.Connection | None = None
-
-    def open(self) -> None:
-        """Connect to PostgreSQL to find this benchmark's backends (when it is in use)."""
-        if self.postgres_url is not None:
-            self._pg = psycopg.connect(self.postgres_url, autocommit=True)
+        self.postgres: ServerProcesses | None = None  # this benchmark's PostgreSQL backends, when in use
 
     def close(self) -> None:
         """Close the PostgreSQL connection."""
-        if self._pg is not None:
-            self._pg.close()
-            self._pg = None
-
-    def _db_pids(self) -> list[int]:
-        if self._pg is None:
-            return []
-        rows = self._pg.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND pid <> pg_backend_pid()",
-            (APPLICATION_NAME,),
-        ).fetchall()
-        return [row[0] for row in rows]
+        if self.postgres is not None:
+            self.postgres.close()
+            self.postgres = None
 
     def _worker_pids(self) -> list[int]:
         """Return this process's children other than the site (the summarising worker processes)."""
@@ -237,11 +194,12 @@ class Meter:
 
     def read(self) -> tuple[float, float, dict[int, float], dict[int, float]]:
         """Return (our CPU, the site's, each PostgreSQL backend's, each worker process's) in seconds."""
+        db_pids = self.postgres.pids() if self.postgres else []
         return (
-            time.process_time(),
-            cpu_seconds(self.site_pid),
-            {pid: cpu_seconds(pid) for pid in self._db_pids()},
-            {pid: cpu_seconds(pid) for pid in self._worker_pids()},
+            own_cpu(),
+            cpu_seconds(self.site_pid, all_threads=True),
+            {pid: cpu_seconds(pid, all_threads=True) for pid in db_pids},
+            {pid: cpu_seconds(pid, all_threads=True) for pid in self._worker_pids()},
         )
 
     async def measure(self, stage: Stage, source: Source) -> None:
@@ -258,33 +216,11 @@ class Meter:
         stage.site_cpu += after[1] - before[1]
         # A backend that was not there before the run started during it: all its CPU is the run's.
         if stage.on_postgres:
-            stage.db_cpu += sum(cpu - before[2].get(pid, 0.0) for pid, cpu in after[2].items())
-        stage.worker_cpu += sum(cpu - before[3].get(pid, 0.0) for pid, cpu in after[3].items())
+            stage.db_cpu += cpu_since(before[2], after[2])
+        stage.worker_cpu += cpu_since(before[3], after[3])
 
 
 # ── the site ────────────────────────────────────────────────────────────────────────────
-
-
-@contextmanager
-def serve_site(pages: int, corpus: Path | None) -> Iterator[tuple[str, int]]:
-    """Run the synthetic site in a child process; yield its base URL and pid."""
-    command = [sys.executable, str(SITE_SCRIPT), "--pages", str(pages)]
-    if corpus is not None:
-        command += ["--corpus", str(corpus)]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None
-        base = child.stdout.readline().strip()
-        if not base.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"the benchmark site did not start (exit status {child.poll()})")
-        yield base, child.pid
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
 
 
 def sources_of(base: str, pages: int) -> list[Source]:
@@ -305,38 +241,23 @@ def sources_of(base: str, pages: int) -> list[Source]:
 
 @dataclass(slots=True)
 class Backend:
-    """A database the pipeline stores into, and how to get rid of it afterwards."""
+    """A migrated database the pipeline stores into."""
 
-    name: str
-    url: str
+    database: Database
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    cleanup: Callable[[], None]
+
+    @property
+    def name(self) -> str:
+        """Return the backend's name (sqlite, postgresql)."""
+        return self.database.backend
 
 
-def open_backend(name: str, workdir: Path, base_url: str) -> Backend:
+async def open_backend(name: str, workdir: Path, postgres_url: str) -> Backend:
     """Create an empty database (a SQLite file, a PostgreSQL schema), migrate it and connect."""
-    cleanup: Callable[[], None] = lambda: None  # noqa: E731
-    if name == "sqlite":
-        url = f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}"
-    else:
-        schema = f"bench_ingest_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(libpq_url(base_url), autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-
-        def cleanup() -> None:
-            with psycopg.connect(libpq_url(base_url), autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-
-        query = {"options": f"-c search_path={schema}", "application_name": APPLICATION_NAME}
-        url = make_url(base_url).update_query_dict(query).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-    except BaseException:
-        cleanup()
-        raise
-    engine = make_engine(url)
-    return Backend(name, url, engine, make_sessionmaker(engine), cleanup)
+    database = fresh_database(name, workdir, postgres_url, bench="ingest")
+    engine = await migrated(database)
+    return Backend(database, engine, make_sessionmaker(engine))
 
 
 async def stored_counts(backend: Backend) -> dict[str, int]:
@@ -477,66 +398,7 @@ def bare_costs(pages: int, per_list: int, pool: Pool, costs: dict[str, list[floa
     return run
 
 
-# ── tracemalloc on a subset ─────────────────────────────────────────────────────────────
-
-
-@dataclass(slots=True)
-class TraceResult:
-    """What tracemalloc saw over a few list pages: traced memory after each, and the top growth."""
-
-    pages: list[int]
-    traced_mb: list[float]
-    top: list[tuple[str, float, int]]  # (where, KiB kept, blocks)
-
-
-async def trace_subset(fetcher: Fetcher, sources: Sequence[Source], workdir: Path, base_url: str) -> TraceResult:
-    """Ingest `sources` into a fresh SQLite file under tracemalloc; compare after the first and the last."""
-    backend = await asyncio.to_thread(open_backend, "sqlite", workdir, base_url)
-    run = pipeline(fetcher, backend)
-    pages: list[int] = []
-    traced: list[float] = []
-    tracemalloc.start(1)
-    try:
-        first: tracemalloc.Snapshot | None = None
-        for k, source in enumerate(sources):
-            count, _ = await run(source)
-            gc.collect()
-            pages.append(count)
-            traced.append(tracemalloc.get_traced_memory()[0] / 2**20)
-            if k == 0:
-                first = tracemalloc.take_snapshot()
-            log(f"tracemalloc: list page {k + 1}/{len(sources)} done")
-        last = tracemalloc.take_snapshot()
-    finally:
-        tracemalloc.stop()
-        await backend.engine.dispose()
-    assert first is not None
-    keep = [tracemalloc.Filter(False, tracemalloc.__file__)]
-    diff = last.filter_traces(keep).compare_to(first.filter_traces(keep), "lineno")
-    top = [
-        (f"{_short(s.traceback[0].filename)}:{s.traceback[0].lineno}", s.size_diff / 1024, s.count_diff)
-        for s in diff[:6]
-        if s.size_diff > 0
-    ]
-    return TraceResult(pages, traced, top)
-
-
-def _short(filename: str) -> str:
-    if "site-packages/" in filename:
-        return filename.split("site-packages/", 1)[1]
-    if filename.startswith(str(ROOT)):
-        return os.path.relpath(filename, ROOT)
-    return re.sub(r"^.*/lib/python3\.\d+/", "", filename)
-
-
 # ── output ──────────────────────────────────────────────────────────────────────────────
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """Return a Markdown table."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def spread(values: Sequence[float]) -> str:
@@ -612,9 +474,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--reingest-lists", type=int, default=5, help="list pages the second pass re-ingests (default 5; 0: all)"
     )
-    parser.add_argument(
-        "--trace-lists", type=int, default=2, help="list pages ingested under tracemalloc at the end (0: skip)"
-    )
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = [b for b in backends if b not in BACKEND_LABELS]
@@ -642,74 +501,72 @@ async def run(args: argparse.Namespace) -> None:
     gc.collect()
 
     config = FetchConfig(delay=0, per_host=8, retries=0, trust_env=False)
-    with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp, serve_site(args.pages, args.corpus) as site:
-        base, site_pid = site
-        workdir = Path(tmp)
-        sources = sources_of(base, args.pages)
-        # The pipeline as it was (summarised in a thread, one article at a time) and as `newsbot`
-        # runs it by default ([ingest] workers = 1, in_flight = 4), each into its own database.
-        variants = [
-            Variant("thread, 1 in flight", Analyzer(0), 1),
-            Variant(
-                f"{DEFAULT_WORKERS} worker process, {DEFAULT_IN_FLIGHT} in flight",
-                Analyzer(DEFAULT_WORKERS),
-                DEFAULT_IN_FLIGHT,
-            ),
-        ]
-        default = variants[-1]
-        backends: list[tuple[Backend, Variant]] = []
-        meter = Meter(site_pid, libpq_url(args.postgres_url) if "postgresql" in names else None)
-        try:
-            for name in names:
+    async with SiteProcess(args.pages, corpus=args.corpus) as site:
+        with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
+            base, site_pid = site.bases[0], site.pid
+            workdir = Path(tmp)
+            sources = sources_of(base, args.pages)
+            # The pipeline as it was (summarised in a thread, one article at a time) and as `newsbot`
+            # runs it by default ([ingest] workers = 1, in_flight = 4), each into its own database.
+            variants = [
+                Variant("thread, 1 in flight", Analyzer(0), 1),
+                Variant(
+                    f"{DEFAULT_WORKERS} worker process, {DEFAULT_IN_FLIGHT} in flight",
+                    Analyzer(DEFAULT_WORKERS),
+                    DEFAULT_IN_FLIGHT,
+                ),
+            ]
+            default = variants[-1]
+            backends: list[tuple[Backend, Variant]] = []
+            meter = Meter(site_pid)
+            try:
+                for name in names:
+                    for variant in variants:
+                        backends.append((await open_backend(name, workdir, args.postgres_url), variant))
+                meter.postgres = next((b.database.monitor() for b, _ in backends if b.name == "postgresql"), None)
+                # Start the worker processes and load their dictionary before anything is timed.
+                await default.analyzer(parse(site_page(0, args.pages, pool).body))
+                async with Fetcher(config, allow_private=[base]) as fetcher:  # the local site, as a source naming it
+                    await discover(sources[0], fetcher)  # one request before timing: connection set up
+                    fetch_stage = Stage("fetch only", fetch_only(fetcher))
+                    parse_stage = Stage("fetch + parse", fetch_parse(fetcher, summarise=False))
+                    summary_stage = Stage("fetch + parse + summarise", fetch_parse(fetcher, summarise=True))
+                    store_stages = [
+                        Stage(
+                            f"whole pipeline, {BACKEND_LABELS[b.name]}, {v.label}",
+                            pipeline(fetcher, b, v),
+                            b.name == "postgresql",
+                        )
+                        for b, v in backends
+                    ]
+                    per_list = min(-(-max(args.bare_pages, 0) // len(sources)), LINKS_PER_LIST)
+                    costs: dict[str, list[float]] = {}
+                    cost_stage = Stage("in-process costs", bare_costs(args.pages, per_list, pool, costs))
+                    first = [fetch_stage, parse_stage, summary_stage, *store_stages]
+                    if per_list:
+                        first.append(cost_stage)
+                    rss1 = await run_pass(meter, first, sources, "first pass")
+                    counts = {f"{b.name}, {v.label}": await stored_counts(b) for b, v in backends}
+                    second = [
+                        Stage(
+                            f"re-ingest, {BACKEND_LABELS[b.name]}, {v.label}",
+                            pipeline(fetcher, b, v),
+                            b.name == "postgresql",
+                        )
+                        for b, v in backends
+                        if v is default
+                    ]
+                    again = sources[: args.reingest_lists] if args.reingest_lists > 0 else sources
+                    rss2 = await run_pass(meter, second, again, "second pass") if second else None
+                    peak = peak_rss_mb()
+            finally:
+                meter.close()
                 for variant in variants:
-                    backends.append((await asyncio.to_thread(open_backend, name, workdir, args.postgres_url), variant))
-            meter.open()
-            # Start the worker processes and load their dictionary before anything is timed.
-            await default.analyzer(parse(site_page(0, args.pages, pool).body))
-            async with Fetcher(config, allow_private=[base]) as fetcher:  # the local site, as a source naming it
-                await discover(sources[0], fetcher)  # one request before timing: connection set up
-                fetch_stage = Stage("fetch only", fetch_only(fetcher))
-                parse_stage = Stage("fetch + parse", fetch_parse(fetcher, summarise=False))
-                summary_stage = Stage("fetch + parse + summarise", fetch_parse(fetcher, summarise=True))
-                store_stages = [
-                    Stage(
-                        f"whole pipeline, {BACKEND_LABELS[b.name]}, {v.label}",
-                        pipeline(fetcher, b, v),
-                        b.name == "postgresql",
-                    )
-                    for b, v in backends
-                ]
-                per_list = min(-(-max(args.bare_pages, 0) // len(sources)), LINKS_PER_LIST)
-                costs: dict[str, list[float]] = {}
-                cost_stage = Stage("in-process costs", bare_costs(args.pages, per_list, pool, costs))
-                first = [fetch_stage, parse_stage, summary_stage, *store_stages]
-                if per_list:
-                    first.append(cost_stage)
-                rss1 = await run_pass(meter, first, sources, "first pass")
-                counts = {f"{b.name}, {v.label}": await stored_counts(b) for b, v in backends}
-                second = [
-                    Stage(
-                        f"re-ingest, {BACKEND_LABELS[b.name]}, {v.label}",
-                        pipeline(fetcher, b, v),
-                        b.name == "postgresql",
-                    )
-                    for b, v in backends
-                    if v is default
-                ]
-                again = sources[: args.reingest_lists] if args.reingest_lists > 0 else sources
-                rss2 = await run_pass(meter, second, again, "second pass") if second else None
-                peak = peak_rss_mb()
-                trace = None
-                if args.trace_lists > 0:
-                    trace = await trace_subset(fetcher, sources[: args.trace_lists], workdir, args.postgres_url)
-        finally:
-            meter.close()
-            for variant in variants:
-                variant.analyzer.close()
-            for backend, _ in backends:
-                await backend.engine.dispose()
-                await asyncio.to_thread(backend.cleanup)
-        site_cpu = cpu_seconds(site_pid)
+                    variant.analyzer.close()
+                for backend, _ in backends:
+                    await backend.engine.dispose()
+                    await asyncio.to_thread(backend.database.drop)
+            site_cpu = cpu_seconds(site_pid, all_threads=True)
     elapsed = time.perf_counter() - began
 
     # A stride prime to the one-in-four GBK pages, so that the sample has them in their share.
@@ -734,12 +591,14 @@ async def run(args: argparse.Namespace) -> None:
     previous = {parse_stage.name: fetch_stage, summary_stage.name: parse_stage}
     previous |= {stage.name: summary_stage for stage in store_stages}
     print(
-        table(
-            STAGE_HEADERS, stage_rows([fetch_stage, parse_stage, summary_stage, *store_stages], fetch_stage, previous)
+        markdown(
+            STAGE_HEADERS,
+            stage_rows([fetch_stage, parse_stage, summary_stage, *store_stages], fetch_stage, previous),
+            aligned=False,
         )
     )
     print(
-        "\nΔ ms/page: over the stage before it (the pipeline rows: over fetch + parse + summarise). "
+        "Δ ms/page: over the stage before it (the pipeline rows: over fetch + parse + summarise). "
         "CPU columns: this process (all threads, SQLite included), the site process, and the "
         "PostgreSQL backends serving this benchmark. Wall times move with whatever else the machine "
         "runs; this process's CPU time per page hardly does, and 1000 / it is the most pages/s the "
@@ -769,7 +628,7 @@ async def run(args: argparse.Namespace) -> None:
                 ]
             )
         print(
-            table(
+            markdown(
                 (
                     "pass",
                     "pages",
@@ -783,9 +642,9 @@ async def run(args: argparse.Namespace) -> None:
                     "outcomes",
                 ),
                 rows,
+                aligned=False,
             )
         )
-        print()
 
     if backends:
         print("## What was stored (first pass)\n")
@@ -804,8 +663,8 @@ async def run(args: argparse.Namespace) -> None:
                     "yes" if ok else "**NO**",
                 ]
             )
-        print(table(("backend", "outcomes", "article rows", "reposts", "summaries", f"all {args.pages} new"), rows))
-        print()
+        headers = ("backend", "outcomes", "article rows", "reposts", "summaries", f"all {args.pages} new")
+        print(markdown(headers, rows, aligned=False))
         verdicts = [
             f"{BACKEND_LABELS[b.name]} {s.rate:.1f} pages/s ({'met' if s.rate >= TARGET else 'not met'})"
             for (b, v), s in zip(backends, store_stages, strict=True)
@@ -831,9 +690,9 @@ async def run(args: argparse.Namespace) -> None:
             for name, v in costs.items()
         ]
         rows.append(["sum", f"{total:.2f}", "", "", "100%"])
-        print(table(("step", "mean ms", "median ms", "p95 ms", "share"), rows))
+        print(markdown(("step", "mean ms", "median ms", "p95 ms", "share"), rows, aligned=False))
         print(
-            f"\nThese steps alone cap one-at-a-time ingestion at about {1000 / total:.0f} pages/s "
+            f"These steps alone cap one-at-a-time ingestion at about {1000 / total:.0f} pages/s "
             "(one core, before any HTTP or database work).\n"
         )
 
@@ -842,22 +701,13 @@ async def run(args: argparse.Namespace) -> None:
     if rss2 is not None:
         rows.append(["second pass", *_rss_cells(rss2)])
     print(
-        table(
+        markdown(
             ("pass", "RSS at start MiB", "middle MiB", "end MiB", "1st half growth MiB", "2nd half growth MiB"),
             rows,
+            aligned=False,
         )
     )
-    print(f"\nPeak RSS (ru_maxrss) over the timed passes: **{peak:.0f} MiB**.\n")
-    if trace is not None:
-        print(f"### tracemalloc, {sum(trace.pages)} pages into a fresh SQLite file (after the timed passes)\n")
-        rows = [[k + 1, trace.pages[k], f"{trace.traced_mb[k]:.1f}"] for k in range(len(trace.pages))]
-        print(table(("list page", "pages", "traced MiB after it (after gc)"), rows))
-        if len(trace.pages) > 1:
-            grown = trace.traced_mb[-1] - trace.traced_mb[0]
-            per_page = 1024 * grown / max(sum(trace.pages[1:]), 1)
-            print(f"\nKept after the first list page: {grown:+.2f} MiB ({per_page:+.1f} KiB per page). Top growth:\n")
-            print(table(("where", "KiB", "blocks"), [[w, f"{s:+.1f}", f"{c:+d}"] for w, s, c in trace.top]))
-        print()
+    print(f"Peak RSS (ru_maxrss) over the timed passes: **{peak:.0f} MiB**.\n")
 
 
 def _rss_cells(rss: tuple[float, float, float]) -> list[str]:

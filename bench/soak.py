@@ -98,21 +98,22 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bench._bot import (
+from bench._bot import TOKEN, EmulatorProcess, TextRecord, text_hash
+from bench._harness import (
     BACKEND_LABELS,
     POSTGRES_URL,
     ROOT,
-    TOKEN,
     Database,
-    EmulatorProcess,
-    TextRecord,
+    SiteProcess,
     code_version,
+    cpu_seconds,
     fresh_database,
     log,
     markdown,
+    migrated,
+    ms,
     percentile,
     postgres_problem,
-    text_hash,
 )
 from bench._site import LINK_PATTERN, SITE_NAME, list_path
 from bot.config import DeliverySettings
@@ -128,12 +129,10 @@ from storage import (
     outbox_backlog,
     subscribe,
     update_subscriber,
-    upgrade,
 )
 
 __all__ = ["main"]
 
-SITE_SCRIPT = Path(__file__).with_name("_site.py")
 FIRST_CHAT = 10_000_000  # subscribers' chat ids, private chats from here up
 FIRST_USER = 500_000  # the simulated users' chat ids: below every subscriber's
 PAGE = 1000  # subscribers per transaction at set-up
@@ -142,65 +141,19 @@ CAP_SHARE = 0.6  # of the cap the default digest load asks for
 SEARCH_WORDS = ("乡村振兴", "安全生产", "防汛抗旱", "营商环境", "老旧小区", "高标准农田", "招商引资", "生态环境")
 COMMAND_MIX = (("summary", 30), ("latest", 25), ("search", 20), ("summary <id>", 15), ("full <id>", 10))
 SORRY = frozenset(text_hash(t(language, "sorry")) for language in ("zh", "en"))
-_TICK = os.sysconf("SC_CLK_TCK")
 _NAN = float("nan")
 
 
 # ── the processes ─────────────────────────────────────────────────────────────────────────
 
 
-class SiteProcess:
-    """The publishing news site in a child process: one list page per source, on a host of its own."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        # Enough pages for a publish every minute of the run and of the drain.
-        steps = args.minutes + math.ceil(args.drain / 60) + 1
-        self.pages = args.sources * (args.initial + args.new_per_minute * steps)
-        self.command = [
-            sys.executable,
-            str(SITE_SCRIPT),
-            "--pages",
-            str(self.pages),
-            "--sources",
-            str(args.sources),
-            "--initial",
-            str(args.initial),
-            "--per-publish",
-            str(args.new_per_minute),
-            "--links",
-            str(args.links),
-        ]
-        self.bases: list[str] = []
-        self._child: asyncio.subprocess.Process | None = None
-
-    async def __aenter__(self) -> SiteProcess:
-        self._child = await asyncio.create_subprocess_exec(
-            *self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
-        )
-        assert self._child.stdout is not None
-        self.bases = (await self._child.stdout.readline()).decode().split()
-        if not self.bases:
-            raise RuntimeError(f"the news site did not start (exit status {await self._child.wait()})")
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        child = self._child
-        if child is None or child.stdin is None:
-            return
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            child.stdin.close()  # end of input: the site stops
-        try:
-            await asyncio.wait_for(child.wait(), timeout=10)
-        except TimeoutError:
-            child.kill()
-            await child.wait()
-
-    async def publish(self) -> int:
-        """Add the next articles to every source; return how many are published in all."""
-        assert self._child is not None and self._child.stdin is not None and self._child.stdout is not None
-        self._child.stdin.write(b"publish\n")
-        await self._child.stdin.drain()
-        return int(await self._child.stdout.readline())
+def news_site(args: argparse.Namespace) -> SiteProcess:
+    """Return the publishing news site: one list page per source, on a host of its own."""
+    steps = args.minutes + math.ceil(args.drain / 60) + 1  # a publish every minute of the run and of the drain
+    pages = args.sources * (args.initial + args.new_per_minute * steps)
+    return SiteProcess(
+        pages, sources=args.sources, initial=args.initial, per_publish=args.new_per_minute, links=args.links
+    )
 
 
 def write_config(path: Path, *, database_url: str, api_url: str, bases: Sequence[str], rate: float) -> None:
@@ -272,12 +225,7 @@ class BotProcess:
 
     def cpu_seconds(self) -> float:
         """Return the CPU seconds the bot has used, every thread (the summariser's and aiosqlite's too)."""
-        try:
-            with open(f"/proc/{self.pid}/stat") as stat:
-                fields = stat.read().rpartition(")")[2].split()
-        except OSError:
-            return _NAN
-        return (int(fields[11]) + int(fields[12])) / _TICK
+        return _NAN if self.exited else cpu_seconds(self.pid, all_threads=True)
 
     async def stop(self, timeout: float = 60.0) -> int:
         """SIGTERM, as a service manager stops it; SIGKILL after `timeout` s. Return the exit status."""
@@ -529,8 +477,8 @@ class Minute:
             f"{self.rss:.0f}",
             f"{self.cpu:.0f}",
             str(self.answered) + (f" ({self.errors} errors)" if self.errors else ""),
-            ms(self.p50),
-            ms(self.p99),
+            ms(self.p50, whole=True),
+            ms(self.p99, whole=True),
             f"{self.backlog:,}",
             f"{self.sent:,}",
             f"{self.articles:,}",
@@ -548,11 +496,6 @@ MINUTE_HEADERS = (
     "messages sent",
     "articles stored",
 )
-
-
-def ms(value: float) -> str:
-    """Return milliseconds for a table, "—" for NaN."""
-    return "—" if math.isnan(value) else f"{value:.0f}"
 
 
 @dataclass(slots=True)
@@ -573,8 +516,7 @@ class Outcome:
 async def measure(args: argparse.Namespace, database: Database, workdir: Path) -> tuple[Outcome, Traffic]:
     """Set up, run the bot under load for the minutes asked, drain, stop it, and close the books."""
     began = time.monotonic()
-    await asyncio.to_thread(upgrade, database.url)  # Alembic runs its own event loop
-    engine = make_engine(database.url)
+    engine = await migrated(database)
     sessions = make_sessionmaker(engine)
     watcher = watching_engine(database)
     books = Books(watcher, make_sessionmaker(watcher))
@@ -582,7 +524,7 @@ async def measure(args: argparse.Namespace, database: Database, workdir: Path) -
         zone = ZoneInfo(DEFAULT_TIMEZONE)
         not_due = f"{datetime.now(zone) - timedelta(hours=2):%H:%M}"  # passed today: next due tomorrow
         traffic = Traffic(range(FIRST_USER, FIRST_USER + args.users), range(FIRST_CHAT, FIRST_CHAT + args.subscribers))
-        async with EmulatorProcess(TOKEN) as emulator, SiteProcess(args) as site:
+        async with EmulatorProcess(TOKEN) as emulator, news_site(args) as site:
             log(f"set-up: subscribing {args.subscribers:,} chats ({database.label})")
             subscribing = time.monotonic()
             chat_ids = await subscribe_all(sessions, args.subscribers, not_due)
@@ -698,6 +640,7 @@ def verdict(args: argparse.Namespace, outcome: Outcome, traffic: Traffic, label:
     answered = [c for c in commands if not math.isnan(c.replied)]
     errors = [c for c in answered if c.error]
     latencies = [c.latency_ms for c in answered if not c.error]
+    quantiles = {q: ms(percentile(latencies, q), whole=True) for q in (50, 90, 99, 100)}  # p50, p90, p99, max
     unanswered = len(commands) - len(answered)
     late = [c for c in answered if c.latency_ms > 1000 * args.reply_timeout]
     statuses = Counter(status for _, _, status, _ in outcome.rows)
@@ -719,7 +662,7 @@ def verdict(args: argparse.Namespace, outcome: Outcome, traffic: Traffic, label:
         ["answered later than the reply timeout", f"{len(late):,}"],
         ["error replies (the bot's 'sorry')", f"{len(errors):,}"],
         ["messages to users no command was waiting for / to other chats", f"{traffic.stray_replies} / {traffic.other}"],
-        ["latency p50 / p90 / p99 / max, ms", " / ".join(ms(percentile(latencies, q)) for q in (50, 90, 99, 100))],
+        ["latency p50 / p90 / p99 / max, ms", " / ".join(quantiles.values())],
         ["the slowest (when: minutes:seconds into the run)", slowest(answered, traffic.started)],
         ["digests due / enqueued", f"{outcome.digests_due:,} / {digests:,}"],
         ["outbox rows sent / blocked / failed / still queued",
@@ -752,8 +695,8 @@ def verdict(args: argparse.Namespace, outcome: Outcome, traffic: Traffic, label:
         rss = ", ".join(f"{m.rss:.0f}" for m in minutes)
         lines.append(f"- memory: {len(minutes)} minute(s) is too short to judge (needs 3; RSS by minute: {rss} MiB)")
     lines.append(
-        f"- commands: {len(answered):,} of {len(commands):,} answered, p50 {ms(percentile(latencies, 50))} ms, "
-        f"p99 {ms(percentile(latencies, 99))} ms; {len(errors)} error replies"
+        f"- commands: {len(answered):,} of {len(commands):,} answered, p50 {quantiles[50]} ms, "
+        f"p99 {quantiles[99]} ms; {len(errors)} error replies"
         + (f"; **{unanswered} unanswered**" if unanswered else "")
     )
     lost = missing + (outcome.digests_due - digests)
@@ -829,7 +772,7 @@ async def run(args: argparse.Namespace) -> None:
     rate = f"{args.rate:g}/s" if args.rate else "off"
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
         workdir = Path(tmp)
-        database = fresh_database(args.backend, workdir, args.postgres_url)
+        database = fresh_database(args.backend, workdir, args.postgres_url, bench="soak")
         try:
             outcome, traffic = await measure(args, database, workdir)
         finally:
