@@ -384,6 +384,19 @@ class DigestItem:
     source: str
 
 
+SUBSCRIBE_PAYLOAD = "digest"  # /start digest subscribes
+
+
+def deep_link(username: str, payload: str) -> str:
+    """Return the link that opens the bot with `/start payload`: `article_payload(24)` opens article 24."""
+    return f"https://t.me/{username}?start={payload}"
+
+
+def article_payload(article_id: int) -> str:
+    """Return the /start payload that opens an article's summary."""
+    return f"a{article_id}"
+
+
 def digest_command(article_id: int) -> str:
     """Return the command that opens an article's summary: clients make /a24 in a message tappable."""
     return f"/a{article_id}"

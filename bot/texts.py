@@ -174,6 +174,7 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         ZH: "<i>还有 {count} 篇，将在下一期摘要中送达。</i>",
         EN: "<i>{count} more, in your next digest.</i>",
     },
+    "open_in_bot": {ZH: "在机器人中查看摘要", EN: "Open the summary in the bot"},
     "digest_more_button": {ZH: "现在查看其余文章", EN: "Show the rest now"},
     "stats": {
         ZH: "<b>统计</b>\n订阅者：{active} 活跃 / {total} 总数\n文章：{articles}\n最近抓取：{last_ingest}\n"

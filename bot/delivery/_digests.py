@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery._outbox import OPEN_IN_BOT
 from bot.render import DigestItem, channel_post, digest_messages, esc
 from bot.texts import t
 from storage import (
@@ -132,7 +133,9 @@ async def enqueue_channel_posts(session: AsyncSession, *, article_id: int, zone:
     article = await get_article(session=session, article_id=article_id)
     if article is None or article.summary is None:
         return 0
-    payload = {"parts": [{"text": channel_post(article, article.summary.to_summary(), zone)}]}
+    # The sender, which knows the bot's username, adds a button opening the article in the bot.
+    part = {"text": channel_post(article, article.summary.to_summary(), zone), OPEN_IN_BOT: article_id}
+    payload = {"parts": [part]}
     return await enqueue(
         session=session,
         kind=OutboxKind.CHANNEL_POST,

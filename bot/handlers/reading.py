@@ -16,6 +16,7 @@ from bot.callbacks import Action, decode, encode, pattern
 from bot.handlers.replies import argument, edit_in_place, typed
 from bot.handlers.subscribing import subscribe_at_default_time
 from bot.render import (
+    SUBSCRIBE_PAYLOAD,
     StoredArticle,
     contacts_text,
     esc,
@@ -29,7 +30,7 @@ from bot.texts import ADMIN_COMMANDS, COMMANDS, EN, t
 from ingest import Source, canonical_url
 from storage import get_article, get_article_by_url, latest_articles, search_articles
 
-__all__ = ["HANDLERS", "MAX_ARGUMENT", "deep_link"]
+__all__ = ["HANDLERS", "MAX_ARGUMENT"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +56,9 @@ async def _too_long(update: Update, argument: str) -> bool:
     return False
 
 
-# What a deep link (https://t.me/<bot>?start=…) or a digest's /a24 opens.
+# What a deep link (`bot.render.deep_link`) or a digest's /a24 opens.
 _ARTICLE_PAYLOAD = re.compile(r"a(\d{1,16})")
-_SUBSCRIBE_PAYLOAD = "digest"
 _ARTICLE_COMMAND = re.compile(r"^/a(\d{1,16})(?:@(\w+))?$")
-
-
-def deep_link(username: str, payload: str) -> str:
-    """Return the link that opens the bot with `/start payload`."""
-    return f"https://t.me/{username}?start={payload}"
 
 
 async def start(update: Update, context: Context) -> None:
@@ -72,7 +67,7 @@ async def start(update: Update, context: Context) -> None:
     if match := _ARTICLE_PAYLOAD.fullmatch(payload):
         await _send_summary(update, context, int(match[1]))
         return
-    if payload == _SUBSCRIBE_PAYLOAD:
+    if payload == SUBSCRIBE_PAYLOAD:
         await subscribe_at_default_time(update, context)
         return
     button = InlineKeyboardButton(t(lang(update), "subscribe_button"), callback_data=encode(Action.SUBSCRIBE))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.delivery import enqueue_due_digests
 from bot.pipeline import ingest_targets
 from bot.services import open_services
-from tests.bot.botenv import USER, BotEnv
+from tests.bot.botenv import ADMIN, TOKEN, USER, BotEnv
 
 pytestmark = pytest.mark.asyncio
 
@@ -144,3 +144,20 @@ async def test_articles_beyond_the_digest_size_wait_for_the_next_digest(bot_env:
     )
     assert "第2号新闻标题" in (second.text or "") and "第0号新闻标题" not in (second.text or "")
     assert "还有" not in (second.text or "") and second.reply_markup is None
+
+
+async def test_a_channel_post_links_to_the_article_in_the_bot(bot_env: BotEnv, tmp_path: Path) -> None:
+    channel = -(10**12) - 77
+    bot_env.emulator.add_chat(channel, type="channel", title="清河新闻", username="qinghe_news")
+    bot_env.emulator.set_member(channel, int(TOKEN.split(":")[0]), "administrator")
+    assert "已绑定频道" in ((await bot_env.ask("/channel @qinghe_news", user=ADMIN)).text or "")
+    page = tmp_path / "post.txt"
+    page.write_text("频道发布的新闻\n来源：县融媒体中心\n会议强调，要抓好落实。\n", encoding="utf-8")
+    async with open_services(bot_env.settings) as services:
+        await ingest_targets([str(page)], fetcher=services.fetcher, sessions=services.sessions)
+    post = await bot_env.emulator.wait_for(lambda s: s.chat_id == channel and "频道发布的新闻" in (s.text or ""))
+    ((button,),) = (post.reply_markup or {})["inline_keyboard"]
+    link = re.fullmatch(r"https://t\.me/newsbot_test_bot\?start=(a\d+)", button["url"])
+    assert link and button["text"] == "在机器人中查看摘要"
+    opened = await bot_env.ask(f"/start {link[1]}")  # what the link sends
+    assert "频道发布的新闻" in (opened.text or "")
