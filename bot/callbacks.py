@@ -31,6 +31,7 @@ class Action(StrEnum):
     DIGEST_SIZE = "z"  # articles per digest
     ANNOUNCE = "a"  # announcement id
     CANCEL_ANNOUNCE = "x"  # announcement id
+    DIGEST = "g"  # offset into what waits for the chat's next digest
 
 
 _ARITY = {
@@ -45,6 +46,7 @@ _ARITY = {
     Action.DIGEST_SIZE: 1,
     Action.ANNOUNCE: 1,
     Action.CANCEL_ANNOUNCE: 1,
+    Action.DIGEST: 1,
 }
 
 

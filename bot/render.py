@@ -13,6 +13,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Protocol
 
@@ -34,10 +35,12 @@ from summarizer import Directive, Summary, prefix_words
 
 __all__ = [
     "LIMIT",
+    "DigestItem",
     "StoredArticle",
     "article_line",
     "channel_post",
     "contacts_text",
+    "digest_command",
     "digest_messages",
     "esc",
     "esc_user",
@@ -372,28 +375,68 @@ def contacts_text(contacts: Iterable[Mapping[str, str | None]], lang: str) -> st
     return "\n".join(lines)
 
 
-def _digest_item(article: StoredArticle, summary: Summary | None) -> str:
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """An article of a digest: its summary, and the configured name of the source it came from."""
+
+    article: StoredArticle
+    summary: Summary | None
+    source: str
+
+
+SUBSCRIBE_PAYLOAD = "digest"  # /start digest subscribes
+
+
+def deep_link(username: str, payload: str) -> str:
+    """Return the link that opens the bot with `/start payload`: `article_payload(24)` opens article 24."""
+    return f"https://t.me/{username}?start={payload}"
+
+
+def article_payload(article_id: int) -> str:
+    """Return the /start payload that opens an article's summary."""
+    return f"a{article_id}"
+
+
+def digest_command(article_id: int) -> str:
+    """Return the command that opens an article's summary: clients make /a24 in a message tappable."""
+    return f"/a{article_id}"
+
+
+def _digest_item(item: DigestItem) -> str:
+    article = item.article
     title = esc(_title(article))
     head = f'<a href="{html.escape(article.url)}">{title}</a>' if _web(article.url) else f"<b>{title}</b>"
-    lines = [f"{head} <code>/summary {article.id}</code>"]
-    sentences = summary.key_sentences[:_KEY_SENTENCES_IN_DIGEST] if summary else []
+    outlet = article.source_name
+    if outlet and outlet != item.source:  # the outlet the page credits, when another than the source
+        head += f" <i>（{esc(outlet)}）</i>"
+    lines = [f"{head} {digest_command(article.id)}"]
+    sentences = item.summary.key_sentences[:_KEY_SENTENCES_IN_DIGEST] if item.summary else []
     lines.extend(esc(s) for s in sentences)
     return "\n".join(lines)
 
 
-def digest_messages(items: Sequence[tuple[StoredArticle, Summary | None]], lang: str, date: str) -> list[str]:
-    """Return the digest: articles grouped by source, each with title, key sentences and link."""
+def digest_messages(
+    items: Sequence[DigestItem], lang: str, title: str, *, more: int = 0, more_offset: int = 0
+) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """Return a digest's messages: `title`, then the articles grouped by source, each with its title,
+    key sentences and the command that opens its summary; with `more` articles left, a last line
+    saying so and a button showing them (from `more_offset` of what waits)."""
     if not items:
-        return [t(lang, "digest_empty", date=esc(date))]
+        return [(f"{title}\n{t(lang, 'digest_nothing')}", None)]
     groups: dict[str, list[str]] = {}
-    for article, summary in items:
-        groups.setdefault(article.source_name or "", []).append(_digest_item(article, summary))
-    blocks = [t(lang, "digest_title", date=esc(date))]
+    for item in items:
+        groups.setdefault(item.source, []).append(_digest_item(item))
+    blocks = [title]
     for source, entries in groups.items():
-        if source:
-            blocks.append(f"<b>【{esc(source)}】</b>")
+        blocks.append(f"<b>【{esc(source)}】</b>")
         blocks.extend(entries)
-    return split_message(blocks)
+    markup = None
+    if more:
+        blocks.append(t(lang, "digest_more", count=more))
+        button = InlineKeyboardButton(t(lang, "digest_more_button"), callback_data=encode(Action.DIGEST, more_offset))
+        markup = InlineKeyboardMarkup([[button]])
+    parts = split_message(blocks)
+    return [(text, markup if n == len(parts) - 1 else None) for n, text in enumerate(parts)]
 
 
 def channel_post(article: StoredArticle, summary: Summary, tz: tzinfo) -> str:

@@ -22,6 +22,7 @@ COMMANDS: Final = (
     ("report", "举报方式；/report 内容 提交举报", "Reporting contacts; /report text files a report"),
     ("subscribe", "订阅每日摘要：/subscribe [时:分]", "Daily digest: /subscribe [HH:MM]"),
     ("unsubscribe", "退订每日摘要", "Stop the daily digest"),
+    ("digest", "现在查看下一期摘要", "Your next digest, now"),
     ("settings", "摘要时间、篇数与来源", "Digest time, size and sources"),
     ("filter", "关键词过滤：/filter 词 或 /filter -词", "Keyword filter: /filter word or -word"),
     ("sources", "关注的新闻来源", "News sources followed"),
@@ -164,10 +165,17 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
     },
     "announcement": {ZH: "📢 <b>公告</b>\n\n{text}", EN: "📢 <b>Announcement</b>\n\n{text}"},
     "digest_title": {ZH: "<b>每日摘要 · {date}</b>", EN: "<b>Daily digest · {date}</b>"},
-    "digest_empty": {
-        ZH: "<b>每日摘要 · {date}</b>\n今天没有新文章。",
-        EN: "<b>Daily digest · {date}</b>\nNothing new today.",
+    "digest_nothing": {ZH: "没有新文章。", EN: "Nothing new."},
+    "digest_preview_title": {
+        ZH: "<b>下一期摘要 · 截至 {time}</b>\n<i>预览：不影响定时摘要的内容。</i>",
+        EN: "<b>Your next digest · as of {time}</b>\n<i>A preview: your scheduled digest still holds all of it.</i>",
     },
+    "digest_more": {
+        ZH: "<i>还有 {count} 篇，将在下一期摘要中送达。</i>",
+        EN: "<i>{count} more, in your next digest.</i>",
+    },
+    "open_in_bot": {ZH: "在机器人中查看摘要", EN: "Open the summary in the bot"},
+    "digest_more_button": {ZH: "现在查看其余文章", EN: "Show the rest now"},
     "stats": {
         ZH: "<b>统计</b>\n订阅者：{active} 活跃 / {total} 总数\n文章：{articles}\n最近抓取：{last_ingest}\n"
         "投递（24 小时）：已发送 {sent}，屏蔽 {blocked}，失败 {failed}，待发 {pending}\n{per_source}",

@@ -73,6 +73,8 @@ from storage.errors import NotSubscribed, StorageError
 __all__ = [
     "DEFAULT_CLAIM_LEASE",
     "DeliveryStats",
+    "DigestEntry",
+    "DigestPage",
     "SubscriberSettings",
     "active_channels",
     "active_subscriber_ids",
@@ -87,6 +89,7 @@ __all__ = [
     "create_report",
     "delivery_stats",
     "digest_key",
+    "digest_page",
     "enqueue",
     "followed_sources",
     "get_announcement",
@@ -141,6 +144,7 @@ class SubscriberSettings(TypedDict, total=False):
     digest_size: int
     send_empty: bool
     last_digest_at: datetime
+    shown_until: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +301,7 @@ async def subscribe(
         row.active = True
         row.blocked_at = None
         row.last_digest_at = now  # no digest of what was stored while it was away
+        row.shown_until = None
     row.next_digest_at = _next_digest(row.last_digest_at, row.digest_time, row.timezone)
     row.updated_at = now
     await session.flush()
@@ -361,7 +366,8 @@ async def update_subscriber(
 ) -> Subscriber | None:
     """Change a subscriber's settings; return its row, or None if the chat never subscribed.
 
-    Setting last_digest_at (to the end of the digest just enqueued) moves its next digest on.
+    Setting last_digest_at (when the digest just enqueued was made) moves its next digest on;
+    shown_until says how far that digest read, when it left articles for the next one.
 
     Raises:
         ValueError: a setting out of range: an unknown time zone or kind, a digest time that is
@@ -393,6 +399,9 @@ async def update_subscriber(
         row.send_empty = bool(fields["send_empty"])
     if "last_digest_at" in fields:
         row.last_digest_at = _aware(fields["last_digest_at"], "last_digest_at")
+    if "shown_until" in fields:
+        shown = fields["shown_until"]
+        row.shown_until = None if shown is None else _aware(shown, "shown_until")
     row.next_digest_at = _next_digest(row.last_digest_at, row.digest_time, row.timezone)
     row.updated_at = _aware(now or _now(), "now")
     await session.flush()
@@ -643,19 +652,12 @@ def _mentions(session: AsyncSession, keyword: str, tag: int) -> ColumnElement[bo
     return or_(in_title, in_text)
 
 
-async def articles_for_digest(
-    *,
-    session: AsyncSession,
-    subscriber: Subscriber,
-    since: datetime,
-    until: datetime,
-    limit: int | None = None,
-) -> list[ArticleRecord]:
-    """Return the originals stored in (since, until] that pass the subscriber's sources and filters.
-
-    Newest first, at most `limit` (default: its digest_size), with summaries loaded. An original
-    counts as coming from its own source and from every source that reposted it.
-    """
+async def _digest_where(
+    session: AsyncSession, subscriber: Subscriber, since: datetime, until: datetime
+) -> list[ColumnElement[bool]]:
+    """Return the conditions of an original stored in (since, until] that passes the subscriber's
+    sources and filters. An original counts as coming from its own source and from every source
+    that reposted it."""
     since, until = _aware(since, "since"), _aware(until, "until")
     followed = await _followed(session, subscriber.id)
     filters = (
@@ -678,15 +680,83 @@ async def articles_for_digest(
     if includes:
         where.append(or_(*includes))
     where += [not_(_mentions(session, k, i)) for i, (k, include) in enumerate(filters) if not include]
+    return where
+
+
+async def articles_for_digest(
+    *,
+    session: AsyncSession,
+    subscriber: Subscriber,
+    since: datetime,
+    until: datetime,
+    limit: int | None = None,
+) -> list[ArticleRecord]:
+    """Return the originals stored in (since, until] that pass the subscriber's sources and filters.
+
+    Newest first, at most `limit` (default: its digest_size), with summaries loaded. An original
+    counts as coming from its own source and from every source that reposted it.
+    """
     stmt = (
         select(ArticleRecord)
-        .where(*where)
+        .where(*await _digest_where(session, subscriber, since, until))
         .order_by(ArticleRecord.dated_at.desc(), ArticleRecord.id.desc())
         .limit(subscriber.digest_size if limit is None else limit)
         .options(selectinload(ArticleRecord.summary))
         .execution_options(populate_existing=True)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEntry:
+    """An article of a digest, with the configured name of the source it was stored from."""
+
+    article: ArticleRecord
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPage:
+    """A page of what waits for a subscriber's next digest."""
+
+    entries: list[DigestEntry]  # newest first
+    through: datetime  # what was stored up to this is on this page or an earlier one
+    remaining: int  # articles waiting after this page
+
+
+async def digest_page(
+    *, session: AsyncSession, subscriber: Subscriber, until: datetime, offset: int = 0, limit: int | None = None
+) -> DigestPage:
+    """Return what waits for the subscriber's next digest at `until`, from `offset` on.
+
+    Waiting: stored after the last digest's reach (its shown_until, else its last_digest_at) up to
+    `until`, passing its sources and filters. A page is the first-stored `limit` (default: its
+    digest_size), so a digest that shows it moves the mark past exactly those (`through`) and the
+    rest waits. Articles stored at the same instant as the page's last one come along, though the
+    page grows past `limit`: a mark between them would skip them.
+    """
+    where = await _digest_where(session, subscriber, subscriber.shown_until or subscriber.last_digest_at, until)
+    stmt = (
+        select(ArticleRecord, Source.name)
+        .join(Source, Source.id == ArticleRecord.source_id)
+        .where(*where)
+        .options(selectinload(ArticleRecord.summary))
+        .execution_options(populate_existing=True)
+    )
+    size = subscriber.digest_size if limit is None else limit
+    rows = list(
+        await session.execute(stmt.order_by(ArticleRecord.fetched_at, ArticleRecord.id).offset(offset).limit(size))
+    )
+    total = (await session.execute(select(func.count()).select_from(ArticleRecord).where(*where))).scalar_one()
+    if rows and offset + len(rows) < total:
+        last = rows[-1][0]
+        ties = stmt.where(ArticleRecord.fetched_at == last.fetched_at, ArticleRecord.id > last.id)
+        rows += (await session.execute(ties.order_by(ArticleRecord.id))).all()
+    remaining = max(total - offset - len(rows), 0)
+    through = rows[-1][0].fetched_at if rows and remaining else _aware(until, "until")
+    entries = [DigestEntry(article, name) for article, name in rows]
+    entries.sort(key=lambda e: (e.article.dated_at, e.article.id), reverse=True)
+    return DigestPage(entries, through, remaining)
 
 
 # Outbox --------------------------------------------------------------------------------------------

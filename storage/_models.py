@@ -304,10 +304,14 @@ class Subscriber(Base):
     send_empty: Mapped[bool] = mapped_column(comment="Send a 'nothing new' digest when there is nothing")
     last_digest_at: Mapped[datetime] = mapped_column(
         UTCDateTime,
-        comment="Articles stored after this go in the next digest: the last digest's end, or (re)subscribing",
+        comment="When the last digest was made, or (re)subscribing: the next digest is due after it",
     )
     next_digest_at: Mapped[datetime] = mapped_column(
         UTCDateTime, comment="First digest_time after last_digest_at, in UTC: finds due subscribers by index"
+    )
+    shown_until: Mapped[datetime | None] = mapped_column(
+        UTCDateTime,
+        comment="The last digest held what was stored up to this, the rest waits for the next; NULL: all of it",
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it first subscribed")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When the row last changed")

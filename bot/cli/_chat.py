@@ -2,7 +2,8 @@
 
 It starts the local Bot API emulator, runs the real Application against it (the same code as
 `newsbot run`), types what the person writes as a Telegram user's messages, and shows what the
-bot sends, buttons numbered: `!2` presses button 2 of the last message that has buttons.
+bot sends, buttons numbered: `!2` presses button 2 of the last message that has buttons. No
+digest is scheduled here: `/digest` shows the one a subscriber would get now.
 """
 
 from __future__ import annotations
@@ -123,7 +124,11 @@ async def run_chat(settings: Settings, console: Console) -> None:
         # Sources were just read; the interval jobs would only race the end of the session.
         bot = asyncio.create_task(run_bot(local, stop=stop, schedule=False))
         console.print(
-            Text("newsbot chat — 输入命令（如 /latest、/summary、/help），!数字 按按钮，/quit 退出。", style="bold")
+            Text(
+                "newsbot chat — 输入命令（如 /latest、/summary、/help；订阅后 /digest 查看摘要），"
+                "!数字 按按钮，/quit 退出。",
+                style="bold",
+            )
         )
         last: Sent | None = None
         with emulator.watch() as queue:

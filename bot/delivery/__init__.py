@@ -2,7 +2,7 @@
 (resumable enqueue, progress) and report notices to admins. Each message is an outbox row first."""
 
 from bot.delivery._announcements import ENQUEUE_PAGE, AnnouncementFollower, announcement_payload
-from bot.delivery._digests import enqueue_channel_posts, enqueue_due_digests
+from bot.delivery._digests import digest_items, enqueue_channel_posts, enqueue_due_digests
 from bot.delivery._outbox import OUTAGE_CHATS, OutboxSender, Verdict, classify
 from bot.delivery._reports import enqueue_report_notice, forward_waiting_reports, report_notice
 
@@ -14,6 +14,7 @@ __all__ = [
     "Verdict",
     "announcement_payload",
     "classify",
+    "digest_items",
     "enqueue_channel_posts",
     "enqueue_due_digests",
     "enqueue_report_notice",

@@ -2,24 +2,29 @@
 
 A subscriber's digest is enqueued under the key of their local date, in the same transaction
 that moves their `last_digest_at`: two schedulers or a restart at 08:00 enqueue it once, and the
-outbox's unique (kind, key, chat) turns a second attempt into nothing.
+outbox's unique (kind, key, chat) turns a second attempt into nothing. A digest holds at most
+`digest_size` articles, the first stored; its `shown_until` keeps the rest for the next one.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.render import channel_post, digest_messages
+from bot.delivery._outbox import OPEN_IN_BOT
+from bot.render import DigestItem, channel_post, digest_messages, esc
+from bot.texts import t
 from storage import (
+    DigestPage,
     OutboxKind,
     Subscriber,
     active_channels,
-    articles_for_digest,
     digest_key,
+    digest_page,
     enqueue,
     get_article,
     newest_article_id,
@@ -27,12 +32,10 @@ from storage import (
     update_subscriber,
 )
 
-__all__ = ["enqueue_channel_posts", "enqueue_due_digests"]
+__all__ = ["digest_items", "enqueue_channel_posts", "enqueue_due_digests"]
 
 logger = logging.getLogger(__name__)
 
-# A first digest covers the day before the subscription, not the whole archive.
-_FIRST_DIGEST_SPAN = timedelta(days=1)
 _BATCH = 100  # subscribers' digests enqueued in one transaction
 
 
@@ -68,7 +71,7 @@ async def _enqueue_batch(
     stored between the two (a newer id) means reading again under the lock, so none is missed.
     """
 
-    async def drafts_on(session: AsyncSession) -> list[list[str] | None]:
+    async def drafts_on(session: AsyncSession) -> list[tuple[list[dict[str, Any]], datetime | None] | None]:
         return [await _draft(session, subscriber, now=now, send_empty=send_empty) for subscriber in batch]
 
     async with sessions() as session:
@@ -78,30 +81,48 @@ async def _enqueue_batch(
     async with sessions.begin() as session:
         if await newest_article_id(session=session) != seen:
             drafts = await drafts_on(session)
-        for subscriber, parts in zip(batch, drafts, strict=True):
-            if parts is not None:
+        for subscriber, draft in zip(batch, drafts, strict=True):
+            shown_until = subscriber.shown_until  # nothing sent: what waited still waits
+            if draft is not None:
+                parts, shown_until = draft
                 enqueued += await enqueue(
                     session=session,
                     kind=OutboxKind.DIGEST,
                     key=digest_key(subscriber=subscriber, now=now),
                     chat_ids=[subscriber.chat_id],
-                    payload={"parts": [{"text": text} for text in parts]},
+                    payload={"parts": parts},
                 )
-            await update_subscriber(session=session, chat_id=subscriber.chat_id, last_digest_at=now)
+            await update_subscriber(
+                session=session, chat_id=subscriber.chat_id, last_digest_at=now, shown_until=shown_until
+            )
     return enqueued
 
 
-async def _draft(session: AsyncSession, subscriber: Subscriber, *, now: datetime, send_empty: bool) -> list[str] | None:
-    """Return the messages of a subscriber's digest, or None when there is nothing to send."""
-    local = now.astimezone(ZoneInfo(subscriber.timezone))
-    since = subscriber.last_digest_at or now - _FIRST_DIGEST_SPAN
-    articles = await articles_for_digest(
-        session=session, subscriber=subscriber, since=since, until=now, limit=subscriber.digest_size
-    )
-    if not (articles or send_empty or subscriber.send_empty):
+async def _draft(
+    session: AsyncSession, subscriber: Subscriber, *, now: datetime, send_empty: bool
+) -> tuple[list[dict[str, Any]], datetime | None] | None:
+    """Return the parts of a subscriber's digest and how far it read (None: all of it), or None
+    when there is nothing to send."""
+    page = await digest_page(session=session, subscriber=subscriber, until=now)
+    if not (page.entries or send_empty or subscriber.send_empty):
         return None
-    items = [(a, a.summary.to_summary() if a.summary else None) for a in articles]
-    return digest_messages(items, subscriber.language, local.strftime("%Y-%m-%d"))
+    date = now.astimezone(ZoneInfo(subscriber.timezone)).strftime("%Y-%m-%d")
+    parts = digest_messages(
+        digest_items(page),
+        subscriber.language,
+        t(subscriber.language, "digest_title", date=esc(date)),
+        more=page.remaining,
+    )
+    payload = [{"text": text} | ({"reply_markup": markup.to_dict()} if markup else {}) for text, markup in parts]
+    return payload, page.through if page.remaining else None
+
+
+def digest_items(page: DigestPage) -> list[DigestItem]:
+    """Return a page of a digest as what `digest_messages` renders."""
+    return [
+        DigestItem(e.article, e.article.summary.to_summary() if e.article.summary else None, e.source)
+        for e in page.entries
+    ]
 
 
 async def enqueue_channel_posts(session: AsyncSession, *, article_id: int, zone: ZoneInfo) -> int:
@@ -112,7 +133,9 @@ async def enqueue_channel_posts(session: AsyncSession, *, article_id: int, zone:
     article = await get_article(session=session, article_id=article_id)
     if article is None or article.summary is None:
         return 0
-    payload = {"parts": [{"text": channel_post(article, article.summary.to_summary(), zone)}]}
+    # The sender, which knows the bot's username, adds a button opening the article in the bot.
+    part = {"text": channel_post(article, article.summary.to_summary(), zone), OPEN_IN_BOT: article_id}
+    payload = {"parts": [part]}
     return await enqueue(
         session=session,
         kind=OutboxKind.CHANNEL_POST,

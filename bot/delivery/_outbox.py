@@ -40,12 +40,14 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import DeliverySettings
 from bot.ratelimit import RateLimiter
+from bot.render import article_payload, deep_link
+from bot.texts import ZH, t
 from storage import (
     OutboxRow,
     StorageError,
@@ -58,7 +60,7 @@ from storage import (
     migrate_chat,
 )
 
-__all__ = ["OutboxSender", "Verdict", "classify"]
+__all__ = ["OPEN_IN_BOT", "OutboxSender", "Verdict", "classify"]
 
 _DEFAULTS = DeliverySettings()  # the `[delivery]` defaults, for senders built without settings
 logger = logging.getLogger(__name__)
@@ -90,6 +92,11 @@ def classify(error: TelegramError) -> Verdict:
     return Verdict.FAILED
 
 
+# A part's key naming an article: it gets a button opening the article in the bot, a deep link
+# made here because only the sender's bot knows its username.
+OPEN_IN_BOT = "open_in_bot"
+
+
 @dataclass(frozen=True, slots=True)
 class _Part:
     text: str
@@ -98,7 +105,13 @@ class _Part:
     @classmethod
     def of(cls, data: dict[str, Any], bot: Bot) -> _Part:
         markup = data.get("reply_markup")
-        return cls(data["text"], InlineKeyboardMarkup.de_json(markup, bot) if markup else None)
+        if markup:
+            return cls(data["text"], InlineKeyboardMarkup.de_json(markup, bot))
+        article_id = data.get(OPEN_IN_BOT)
+        if article_id is None or not bot.username:
+            return cls(data["text"], None)
+        link = deep_link(bot.username, article_payload(int(article_id)))
+        return cls(data["text"], InlineKeyboardMarkup([[InlineKeyboardButton(t(ZH, "open_in_bot"), url=link)]]))
 
 
 # Transient errors from this many chats, and no success between them, mean Telegram is down.

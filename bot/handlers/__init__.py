@@ -1,6 +1,6 @@
 """Command and button handlers, one module per feature; `HANDLERS` in registration order."""
 
-from bot.handlers import admin, fallback, reading, reporting, subscribing
+from bot.handlers import admin, digests, fallback, reading, reporting, subscribing
 
 __all__ = ["HANDLERS"]
 
@@ -9,6 +9,7 @@ HANDLERS = [
     *fallback.EDITS,
     *reading.HANDLERS,
     *subscribing.HANDLERS,
+    *digests.HANDLERS,
     *reporting.HANDLERS,
     *admin.HANDLERS,
     *fallback.HANDLERS,

@@ -1,18 +1,22 @@
-"""Reading commands: /start, /help, /latest, /summary, /full, /search, /sources and their buttons."""
+"""Reading commands: /start (and its deep links), /help, /latest, /summary, a digest's /a24, /full,
+/search, /sources and their buttons."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.callbacks import Action, decode, encode, pattern
 from bot.handlers.replies import argument, edit_in_place, typed
+from bot.handlers.subscribing import subscribe_at_default_time
 from bot.render import (
+    SUBSCRIBE_PAYLOAD,
     StoredArticle,
     contacts_text,
     esc,
@@ -52,10 +56,34 @@ async def _too_long(update: Update, argument: str) -> bool:
     return False
 
 
+# What a deep link (`bot.render.deep_link`) or a digest's /a24 opens.
+_ARTICLE_PAYLOAD = re.compile(r"a(\d{1,16})")
+_ARTICLE_COMMAND = re.compile(r"^/a(\d{1,16})(?:@(\w+))?$")
+
+
 async def start(update: Update, context: Context) -> None:
-    """Greet the user and offer the daily digest."""
+    """Greet the user and offer the daily digest; with a deep link's payload, do what it names."""
+    payload = argument(context)
+    if match := _ARTICLE_PAYLOAD.fullmatch(payload):
+        await _send_summary(update, context, int(match[1]))
+        return
+    if payload == SUBSCRIBE_PAYLOAD:
+        await subscribe_at_default_time(update, context)
+        return
     button = InlineKeyboardButton(t(lang(update), "subscribe_button"), callback_data=encode(Action.SUBSCRIBE))
     await _reply(update, t(lang(update), "welcome"), InlineKeyboardMarkup([[button]]))
+
+
+async def article_command(update: Update, context: Context) -> None:
+    """Show the summary of the article a digest's /a24 names (/a24@bot in a group: ours only)."""
+    message = update.effective_message
+    match = _ARTICLE_COMMAND.match(message.text or "") if message else None
+    if match is None:
+        return
+    addressed = match[2]
+    if addressed and addressed.lower() != (context.bot.username or "").lower():
+        return
+    await _send_summary(update, context, int(match[1]))
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -346,6 +374,7 @@ async def on_button(update: Update, context: Context) -> None:
 
 HANDLERS: list[BaseHandler[Update, Context, None]] = [
     CommandHandler("start", start),
+    MessageHandler(filters.Regex(_ARTICLE_COMMAND), article_command),
     CommandHandler("help", help_command),
     CommandHandler("latest", latest),
     CommandHandler("summary", summary),

@@ -30,7 +30,7 @@ from storage import (
     update_subscriber,
 )
 
-__all__ = ["DEFAULT_TIME", "HANDLERS", "MAX_FILTERS", "parse_time"]
+__all__ = ["DEFAULT_TIME", "HANDLERS", "MAX_FILTERS", "parse_time", "subscribe_at_default_time"]
 
 DEFAULT_TIME = "08:00"
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
@@ -74,6 +74,12 @@ async def subscribe_command(update: Update, context: Context) -> None:
         await _reply(update, t(lang(update), "bad_time"))
         return
     await _subscribe(update, context, when)
+
+
+@chat_admins_only
+async def subscribe_at_default_time(update: Update, context: Context) -> None:
+    """Subscribe this chat at 08:00, or re-activate it at its own time: what /start digest does."""
+    await _subscribe(update, context, DEFAULT_TIME)
 
 
 @chat_admins_only

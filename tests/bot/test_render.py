@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.emulator import parse_html
 from bot.render import (
     LIMIT,
+    DigestItem,
     channel_post,
     digest_messages,
     fetch_failure,
@@ -152,7 +153,12 @@ def test_every_message_parses_and_fits_whatever_the_article(
         summary_message(article, summary, "zh", ZONE, expanded=True)[0],
         channel_post(article, summary, ZONE),
         latest_message([article] * 30, "zh", ZONE, offset=0, more=True)[0],
-        *digest_messages([(article, summary)] * 3, "zh", "2024-06-12"),
+        *(
+            text
+            for text, _ in digest_messages(
+                [DigestItem(article, summary, "县融媒体中心")] * 3, "zh", "<b>摘要</b>", more=2
+            )
+        ),
         *pages,
     ]
     for message in messages:

@@ -32,6 +32,7 @@ from storage import (
     create_report,
     delivery_stats,
     digest_key,
+    digest_page,
     enqueue,
     ensure_source,
     followed_sources,
@@ -283,6 +284,30 @@ async def test_articles_for_digest_follow_sources_and_filters(session: AsyncSess
     await clear_filters(session=session, subscriber_id=sub.id)
     since = T0 - timedelta(hours=2)
     assert old in await digest()
+
+
+async def test_a_digest_page_leaves_the_rest_for_the_next(session: AsyncSession) -> None:
+    first = await _store(session, "jingzhou", 1, "荆州推进长江流域综合治理", "会议强调，要抓好长江大保护。", 1, 0x0F)
+    second = await _store(session, "wuhan", 2, "武汉地铁新线开通", "地铁十二号线今日开通运营。", 2, 0xF0 << 16)
+    # Stored at the same instant as `second`: a mark between them would skip it, so it comes along.
+    third = await _store(session, "jingzhou", 3, "荆州举办招商引资大会", "大会签约项目三十个。", 2, 0xF0 << 32)
+    await _store(session, "jingzhou", 4, "明日之闻", "尚未到来。", 5, 0xF0 << 48)  # after `until`
+    sub = await _subscribe(session, 1)
+    await update_subscriber(session=session, chat_id=1, last_digest_at=T0, digest_size=1)
+    until = T0 + timedelta(hours=4)
+    page = await digest_page(session=session, subscriber=sub, until=until)
+    assert [e.article.id for e in page.entries] == [first] and page.entries[0].source == "jingzhou"
+    assert page.remaining == 2 and page.through == T0 + timedelta(hours=1)
+    preview = await digest_page(session=session, subscriber=sub, until=until, offset=1)  # /digest's next page
+    assert [e.article.id for e in preview.entries] == [third, second] and preview.remaining == 0
+    await update_subscriber(session=session, chat_id=1, last_digest_at=until, shown_until=page.through)
+    page = await digest_page(session=session, subscriber=sub, until=until + timedelta(days=1))
+    assert [e.article.id for e in page.entries] == [third, second]  # newest first; 明日之闻 waits
+    assert page.remaining == 1
+    assert {e.source for e in page.entries} == {"jingzhou", "wuhan"}
+    await update_subscriber(session=session, chat_id=1, digest_size=10)
+    page = await digest_page(session=session, subscriber=sub, until=until + timedelta(days=1))
+    assert page.remaining == 0 and page.through == until + timedelta(days=1)
 
 
 # Digest timing -----------------------------------------------------------------------------------

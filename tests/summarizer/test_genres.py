@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.render import digest_messages, summary_message
+from bot.render import DigestItem, digest_messages, summary_message
 from ingest import Article, parse
 from summarizer import Summary, summarize
 from tests.conftest import DATA
@@ -59,7 +59,7 @@ def test_no_byline_is_shown_and_nothing_is_said_twice(name: str) -> None:
     stored_summary = Summary.from_dict(summary.to_dict())  # as the bot reads it back
     assert stored_summary == summary
     message, _ = summary_message(stored, stored_summary, "zh", ZoneInfo("Asia/Shanghai"))
-    (digest,) = digest_messages([(stored, stored_summary)], "zh", "2026-07-10")
+    ((digest, _),) = digest_messages([DigestItem(stored, stored_summary, "测试")], "zh", "<b>摘要</b>")
     for shown in (message, digest):
         assert not any(b in shown for b in _BYLINES), shown
     for d in summary.directives:

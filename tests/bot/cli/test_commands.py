@@ -187,7 +187,7 @@ def test_chat_runs_the_bot_in_a_terminal(tmp_path: Path) -> None:
     env.pop("NEWSBOT_CONFIG", None)
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "chat"],
-        input="/latest\n/summary 流域治理\n!1\n/quit\n",
+        input="/latest\n/summary 流域治理\n!1\n/subscribe\n/digest\n/quit\n",
         capture_output=True,
         text=True,
         timeout=120,
@@ -198,4 +198,5 @@ def test_chat_runs_the_bot_in_a_terminal(tmp_path: Path) -> None:
     assert "最新文章" in out and "中共荆州市委六届六次全体会议举行" in out
     assert "部署要求" in out and "守底线" in out  # the summary
     assert "第 1/" in out or "全会由市委常委会主持" in out  # !1 pressed 全文
+    assert "已订阅" in out and "下一期摘要" in out  # no digest is scheduled here: /digest shows it
     assert "Traceback" not in proc.stderr

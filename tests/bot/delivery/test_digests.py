@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.delivery import enqueue_due_digests
 from bot.pipeline import ingest_targets
 from bot.services import open_services
-from tests.bot.botenv import USER, BotEnv
+from tests.bot.botenv import ADMIN, TOKEN, USER, BotEnv
 
 pytestmark = pytest.mark.asyncio
 
@@ -52,7 +53,9 @@ async def test_digest_arrives_once_at_the_subscribers_time(bot_env: BotEnv, tmp_
     digest = await bot_env.emulator.wait_for(lambda s: s.chat_id == USER and "每日摘要" in (s.text or ""), timeout=10)
     text = digest.text or ""
     assert f"每日摘要 · {at.astimezone(SHANGHAI):%Y-%m-%d}" in text
-    assert "【县融媒体中心】" in text and "县里召开防汛工作会议" in text and "/summary " in text
+    # Grouped by the configured source (files named on the command line), the page's outlet beside the title.
+    assert "【命令行】" in text and "县里召开防汛工作会议" in text and "（县融媒体中心）" in text
+    assert re.search(r"县里召开防汛工作会议</b> <i>（县融媒体中心）</i> /a\d+\n", text)  # a command to tap
     assert "要压实防汛责任" in text  # a key sentence
     await asyncio.sleep(1.5)  # the sender polls every second: nothing else may arrive
     assert [s for s in bot_env.emulator.messages_to(USER) if "每日摘要" in (s.text or "")] == [digest]
@@ -109,3 +112,52 @@ async def test_an_article_stored_while_digests_are_rendered_is_in_them(bot_env: 
         assert await enqueue_due_digests(sessions, now=next_local(8, 5)) == 1
     digest = await bot_env.emulator.wait_for(lambda s: s.chat_id == USER and "每日摘要" in (s.text or ""), timeout=10)
     assert "渲染期间入库的新闻" in (digest.text or "")  # read again under the write lock, not missed
+
+
+async def test_articles_beyond_the_digest_size_wait_for_the_next_digest(bot_env: BotEnv, tmp_path: Path) -> None:
+    from storage import update_subscriber
+
+    await bot_env.ask("/subscribe 08:00")
+    pages = []
+    for n in range(3):
+        page = tmp_path / f"{n}.txt"
+        page.write_text(f"第{n}号新闻标题\n来源：县融媒体中心\n第{n}号新闻的内容很重要。\n", encoding="utf-8")
+        pages.append(str(page))
+    async with open_services(bot_env.settings) as services:
+        async with services.sessions.begin() as session:
+            await update_subscriber(session=session, chat_id=USER, digest_size=2)
+        await ingest_targets(pages, fetcher=services.fetcher, sessions=services.sessions)
+        at = next_local(8, 5)
+        assert await enqueue_due_digests(services.sessions, now=at) == 1
+        first = await bot_env.emulator.wait_for(lambda s: s.chat_id == USER and "每日摘要" in (s.text or ""))
+        text = first.text or ""
+        assert "第0号新闻标题" in text and "第1号新闻标题" in text and "第2号新闻标题" not in text  # first stored first
+        assert text.rstrip().endswith("还有 1 篇，将在下一期摘要中送达。</i>")
+        (button,) = [b for row in (first.reply_markup or {})["inline_keyboard"] for b in row]
+        # The button shows the rest now, without taking it from the next digest.
+        rest = await bot_env.press(first, button["callback_data"], method="sendMessage")
+        assert "下一期摘要" in (rest.text or "") and "第2号新闻标题" in (rest.text or "")
+        assert "第0号新闻标题" not in (rest.text or "") and rest.reply_markup is None
+        assert await enqueue_due_digests(services.sessions, now=at + timedelta(days=1)) == 1
+    second = await bot_env.emulator.wait_for(
+        lambda s: s.chat_id == USER and s is not first and "每日摘要" in (s.text or ""), timeout=10
+    )
+    assert "第2号新闻标题" in (second.text or "") and "第0号新闻标题" not in (second.text or "")
+    assert "还有" not in (second.text or "") and second.reply_markup is None
+
+
+async def test_a_channel_post_links_to_the_article_in_the_bot(bot_env: BotEnv, tmp_path: Path) -> None:
+    channel = -(10**12) - 77
+    bot_env.emulator.add_chat(channel, type="channel", title="清河新闻", username="qinghe_news")
+    bot_env.emulator.set_member(channel, int(TOKEN.split(":")[0]), "administrator")
+    assert "已绑定频道" in ((await bot_env.ask("/channel @qinghe_news", user=ADMIN)).text or "")
+    page = tmp_path / "post.txt"
+    page.write_text("频道发布的新闻\n来源：县融媒体中心\n会议强调，要抓好落实。\n", encoding="utf-8")
+    async with open_services(bot_env.settings) as services:
+        await ingest_targets([str(page)], fetcher=services.fetcher, sessions=services.sessions)
+    post = await bot_env.emulator.wait_for(lambda s: s.chat_id == channel and "频道发布的新闻" in (s.text or ""))
+    ((button,),) = (post.reply_markup or {})["inline_keyboard"]
+    link = re.fullmatch(r"https://t\.me/newsbot_test_bot\?start=(a\d+)", button["url"])
+    assert link and button["text"] == "在机器人中查看摘要"
+    opened = await bot_env.ask(f"/start {link[1]}")  # what the link sends
+    assert "频道发布的新闻" in (opened.text or "")

@@ -12,12 +12,15 @@ from pathlib import Path
 import pytest
 
 from bot.callbacks import Action, encode
+from bot.delivery import enqueue_due_digests
+from bot.emulator import Sent
 from bot.pipeline import ingest_targets
 from bot.services import open_services
 from ingest import Article, SourceKind, simhash
 from storage import ensure_source, store_article
 from summarizer import summarize
 from tests.bot.botenv import ADMIN, USER, BotEnv
+from tests.bot.delivery.test_digests import next_local
 
 pytestmark = pytest.mark.asyncio
 
@@ -290,3 +293,46 @@ async def test_announcement_preview_send_and_tally(bot_env: BotEnv) -> None:
 async def test_unknown_commands_and_free_text(bot_env: BotEnv) -> None:
     assert "不认识这个命令" in ((await bot_env.ask("/frobnicate")).text or "")
     assert "/summary" in ((await bot_env.ask("今天有什么新闻？")).text or "")
+
+
+async def test_a_digests_article_command_and_deep_links_open_the_summary(bot_env: BotEnv) -> None:
+    article_id = await newest_id(bot_env, "")
+    by_id = await bot_env.ask(f"/summary {article_id}")
+    assert (await bot_env.ask(f"/a{article_id}")).text == by_id.text  # what a digest's /a24 opens
+    assert (await bot_env.ask(f"/a{article_id}@newsbot_test_bot")).text == by_id.text
+    assert (await bot_env.ask(f"/start a{article_id}")).text == by_id.text  # https://t.me/<bot>?start=a24
+    assert "找不到编号为 99999 的文章" in ((await bot_env.ask("/a99999")).text or "")
+    # In a group: ours is answered, another bot's is not (nor by the fallback, which is for private chats).
+    group = -4001
+    assert (await bot_env.ask(f"/a{article_id}@newsbot_test_bot", chat=group)).text == by_id.text
+    with bot_env.emulator.watch() as queue:
+        bot_env.emulator.send_text(USER, f"/a{article_id}@other_bot", chat_id=group)
+        await asyncio.sleep(1)
+    assert not [r for r in drain(queue) if r.method == "sendMessage"]
+    # /start digest subscribes, as /subscribe does.
+    assert "已订阅" in ((await bot_env.ask("/start digest")).text or "")
+    assert "08:00" in ((await bot_env.ask("/settings")).text or "")
+
+
+def drain(queue: asyncio.Queue[Sent]) -> list[Sent]:
+    records = []
+    while not queue.empty():
+        records.append(queue.get_nowait())
+    return records
+
+
+async def test_digest_previews_the_next_digest_without_moving_its_mark(bot_env: BotEnv, tmp_path: Path) -> None:
+    assert "还没有订阅" in ((await bot_env.ask("/digest")).text or "")
+    await bot_env.ask("/subscribe 08:00")
+    assert "没有新文章" in ((await bot_env.ask("/digest")).text or "")  # the samples came before subscribing
+    page = tmp_path / "new.txt"
+    page.write_text("订阅之后的新闻\n来源：县融媒体中心\n会议强调，要压实责任。\n", encoding="utf-8")
+    await store_file(bot_env, page)
+    preview = await bot_env.ask("/digest")
+    text = preview.text or ""
+    assert "下一期摘要" in text and "订阅之后的新闻" in text and re.search(r"/a\d+", text)
+    # The mark did not move: the scheduled digest still holds it.
+    async with open_services(bot_env.settings) as services:
+        assert await enqueue_due_digests(services.sessions, now=next_local(8, 5)) == 1
+    digest = await bot_env.emulator.wait_for(lambda s: s.chat_id == USER and "每日摘要" in (s.text or ""), timeout=10)
+    assert "订阅之后的新闻" in (digest.text or "")
