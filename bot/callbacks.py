@@ -25,7 +25,7 @@ class Action(StrEnum):
     CONTACTS = "c"  # article id
     DIRECTIVES = "d"  # article id, 1 = every directive, 0 = their heads
     LATEST = "l"  # offset
-    SEARCH = "q"  # offset (the words are kept in the chat's data)
+    SEARCH = "q"  # search id (its words are a row of storage's searches), offset
     SUBSCRIBE = "u"  # no argument
     TOGGLE_SOURCE = "t"  # source id
     DIGEST_SIZE = "z"  # articles per digest
@@ -39,7 +39,7 @@ _ARITY = {
     Action.CONTACTS: 1,
     Action.DIRECTIVES: 2,
     Action.LATEST: 1,
-    Action.SEARCH: 1,
+    Action.SEARCH: 2,
     Action.SUBSCRIBE: 0,
     Action.TOGGLE_SOURCE: 1,
     Action.DIGEST_SIZE: 1,

@@ -24,7 +24,14 @@ from bot.render import (
 from bot.services import Context, is_admin, lang
 from bot.texts import ADMIN_COMMANDS, COMMANDS, EN, t
 from ingest import Source, canonical_url
-from storage import get_article, get_article_by_url, latest_articles, search_articles
+from storage import (
+    get_article,
+    get_article_by_url,
+    latest_articles,
+    remember_search,
+    search_articles,
+    searched_words,
+)
 
 __all__ = ["HANDLERS", "MAX_ARGUMENT"]
 
@@ -232,12 +239,13 @@ async def search(update: Update, context: Context) -> None:
     if not words:
         await _reply(update, t(lang(update), "search_hint"))
         return
-    if context.chat_data is not None:
-        context.chat_data["search"] = words  # the [更多] button carries only the offset
-    await _show_search(update, context, words, offset=0)
+    # The [更多] button names the words by id: any old page's button pages through its own words.
+    async with context.bot_data.ready.sessions.begin() as session:
+        search_id = await remember_search(session=session, words=words)
+    await _show_search(update, context, search_id, words, offset=0)
 
 
-async def _show_search(update: Update, context: Context, words: str, *, offset: int) -> None:
+async def _show_search(update: Update, context: Context, search_id: int, words: str, *, offset: int) -> None:
     language = lang(update)
 
     async def make() -> Shown:
@@ -251,8 +259,7 @@ async def _show_search(update: Update, context: Context, words: str, *, offset: 
             context.bot_data.zone,
             offset=offset,
             more=len(rows) > _SEARCH_PAGE,
-            title_key="search_title",
-            words=esc(words),
+            search=(search_id, esc(words)),
         )
 
     await _reply(update, *await context.bot_data.ready.replies.get(("search", language, words, offset), make))
@@ -313,12 +320,14 @@ async def _press_latest(query: CallbackQuery, update: Update, context: Context, 
 
 
 async def _press_search(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
-    words = (context.chat_data or {}).get("search")
-    if not isinstance(words, str):  # the words are not kept across restarts
+    search_id, offset = args
+    async with context.bot_data.ready.sessions() as session:
+        words = await searched_words(session=session, search_id=search_id)
+    if words is None:  # a button of another database, or tampered with
         await query.answer(t(language, "stale_button"))
         return
     await query.answer()
-    await _show_search(update, context, words, offset=args[0])
+    await _show_search(update, context, search_id, words, offset=offset)
 
 
 _PRESSES: dict[Action, Callable[[CallbackQuery, Update, Context, Args, str], Awaitable[None]]] = {

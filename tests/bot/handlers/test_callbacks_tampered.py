@@ -141,11 +141,11 @@ async def test_buttons_of_deleted_and_missing_articles(uncached_env: BotEnv, cap
     )
     assert [r.method for r in done] == ["answerCallbackQuery", "sendMessage"]
     assert f"找不到编号为 {article} 的文章" in (done[1].text or "")
-    # More results far past the end, and [更多] of a search whose words were forgotten (a restart).
+    # More results far past the end, and [更多] of a search this database never made.
     far = await bot_env.press(listing, encode(Action.LATEST, 2**53 - 1), method="sendMessage", forged=True)
     assert far.text == t("zh", "no_articles")
     done = await answer_to(
-        bot_env, lambda: bot_env.emulator.press(USER, listing, encode(Action.SEARCH, 10), forged=True), USER
+        bot_env, lambda: bot_env.emulator.press(USER, listing, encode(Action.SEARCH, 2**53 - 1, 10), forged=True), USER
     )
     assert [(r.method, r.text) for r in done] == [("answerCallbackQuery", STALE)]
     no_apology(bot_env)
