@@ -22,6 +22,7 @@ class Action(StrEnum):
 
     SUMMARY = "s"  # article id
     FULL = "f"  # article id, page
+    BACK = "b"  # article id: a full-text page back to the summary
     CONTACTS = "c"  # article id
     DIRECTIVES = "d"  # article id, 1 = every directive, 0 = their heads
     LATEST = "l"  # offset
@@ -36,6 +37,7 @@ class Action(StrEnum):
 _ARITY = {
     Action.SUMMARY: 1,
     Action.FULL: 2,
+    Action.BACK: 1,
     Action.CONTACTS: 1,
     Action.DIRECTIVES: 2,
     Action.LATEST: 1,

@@ -73,6 +73,7 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         EN: "You are sending too fast; please try again in {seconds} s. Until then your messages are ignored.",
     },
     "full_button": {ZH: "全文", EN: "Full text"},
+    "back_to_summary": {ZH: "返回摘要", EN: "Back to the summary"},
     "link_button": {ZH: "原文链接", EN: "Original"},
     "contacts_button": {ZH: "举报方式", EN: "Report"},
     "prev": {ZH: "上一页", EN: "Previous"},

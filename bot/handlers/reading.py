@@ -192,13 +192,14 @@ async def summary(update: Update, context: Context) -> None:
         await _reply(update, *await context.bot_data.ready.replies.get(("summary of", language, wanted), make))
 
 
-def _page_buttons(article_id: int, page: int, pages: int, language: str) -> InlineKeyboardMarkup | None:
+def _page_buttons(article_id: int, page: int, pages: int, language: str) -> InlineKeyboardMarkup:
     row = []
     if page > 0:
         row.append(InlineKeyboardButton(t(language, "prev"), callback_data=encode(Action.FULL, article_id, page - 1)))
     if page + 1 < pages:
         row.append(InlineKeyboardButton(t(language, "next"), callback_data=encode(Action.FULL, article_id, page + 1)))
-    return InlineKeyboardMarkup([row]) if row else None
+    back = InlineKeyboardButton(t(language, "back_to_summary"), callback_data=encode(Action.BACK, article_id))
+    return InlineKeyboardMarkup([row, [back]] if row else [[back]])
 
 
 async def _full_page(context: Context, article_id: int, page: int, language: str) -> Shown | None:
@@ -291,17 +292,26 @@ async def _press_summary(query: CallbackQuery, update: Update, context: Context,
     await _send_summary(update, context, args[0])
 
 
-async def _press_directives(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
-    article_id, expanded = args
+async def _edit_to_summary(
+    query: CallbackQuery, context: Context, article_id: int, language: str, *, expanded: bool
+) -> None:
     async with context.bot_data.ready.sessions() as session:
         article = await get_article(session=session, article_id=article_id)
     missing = t(language, "not_found", id=article_id)
-    text, markup = _summary_shown(context, article, language, missing, expanded=bool(expanded))
+    text, markup = _summary_shown(context, article, language, missing, expanded=expanded)
     if markup is None:  # the article was deleted since its summary was shown
         await query.answer(text)
         return
     await query.answer()
     await edit_in_place(query, text, markup)
+
+
+async def _press_directives(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
+    await _edit_to_summary(query, context, args[0], language, expanded=bool(args[1]))
+
+
+async def _press_back(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
+    await _edit_to_summary(query, context, args[0], language, expanded=False)
 
 
 async def _press_contacts(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
@@ -332,6 +342,7 @@ async def _press_search(query: CallbackQuery, update: Update, context: Context, 
 
 _PRESSES: dict[Action, Callable[[CallbackQuery, Update, Context, Args, str], Awaitable[None]]] = {
     Action.FULL: _press_full,
+    Action.BACK: _press_back,
     Action.SUMMARY: _press_summary,
     Action.DIRECTIVES: _press_directives,
     Action.CONTACTS: _press_contacts,
@@ -341,7 +352,7 @@ _PRESSES: dict[Action, Callable[[CallbackQuery, Update, Context, Args, str], Awa
 
 
 async def on_button(update: Update, context: Context) -> None:
-    """Handle the reading buttons: summary, full-text pages, directives, contacts, more results."""
+    """Handle the reading buttons: summary, full-text pages and back, directives, contacts, more results."""
     query = update.callback_query
     assert query is not None
     language = lang(update)

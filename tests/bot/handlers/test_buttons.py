@@ -11,7 +11,7 @@ import pytest
 from bot.emulator import BotAPIEmulator, Sent
 from bot.pipeline import ingest_targets
 from bot.services import open_services
-from tests.bot.botenv import TOKEN, make_settings, running
+from tests.bot.botenv import TOKEN, BotEnv, make_settings, running
 
 pytestmark = pytest.mark.asyncio
 
@@ -52,3 +52,37 @@ async def test_two_searches_page_through_their_own_words_after_a_restart_too(tmp
             again = await env.press(growth, buttons(growth)["更多"], method="sendMessage")
             assert "搜索：发展" in (again.text or "") and "发展第" in (again.text or "")
             assert "中国第" not in (again.text or "")
+
+
+async def summary_of(env: BotEnv, title_part: str) -> Sent:
+    listing = await env.ask("/latest 30")
+    (data,) = [data for caption, data in buttons(listing).items() if title_part in caption]
+    return await env.press(listing, data, method="sendMessage")
+
+
+async def test_full_text_and_back_to_the_summary_on_a_one_page_article(bot_env: BotEnv) -> None:
+    summary = await summary_of(bot_env, "绿色制造")
+    full = await bot_env.press(summary, buttons(summary)["全文"])
+    assert full.message_id == summary.message_id and "第 1/" not in (full.text or "")  # one page: no counter
+    assert list(buttons(full)) == ["返回摘要"]
+    back = await bot_env.press(full, buttons(full)["返回摘要"])
+    assert back.message_id == summary.message_id
+    assert (back.text, back.reply_markup) == (summary.text, summary.reply_markup)
+
+
+async def test_full_text_pages_and_back_to_the_summary_on_a_long_article(bot_env: BotEnv, tmp_path: Path) -> None:
+    paragraphs = [f"第{i}段。" + "会议强调，要把分页的正文读完。" * 15 for i in range(40)]
+    page = tmp_path / "long.txt"
+    page.write_text("很长的文章\n来源：测试\n" + "\n".join(paragraphs) + "\n", encoding="utf-8")
+    async with open_services(bot_env.settings) as services:
+        await ingest_targets([str(page)], fetcher=services.fetcher, sessions=services.sessions)
+    summary = await summary_of(bot_env, "很长的文章")
+    first = await bot_env.press(summary, buttons(summary)["全文"])
+    assert "第 1/" in (first.text or "") and list(buttons(first)) == ["下一页", "返回摘要"]
+    second = await bot_env.press(first, buttons(first)["下一页"])
+    assert "第 2/" in (second.text or "") and list(buttons(second)) == ["上一页", "下一页", "返回摘要"]
+    back = await bot_env.press(second, buttons(second)["返回摘要"])
+    assert back.message_id == summary.message_id
+    assert (back.text, back.reply_markup) == (summary.text, summary.reply_markup)
+    again = await bot_env.press(back, buttons(back)["全文"])  # the way in works again: page 1
+    assert again.text == first.text

@@ -138,12 +138,11 @@ async def test_full_text_pages_edit_in_place(bot_env: BotEnv, tmp_path: Path) ->
     first = await bot_env.ask(f"/full {article}")
     assert "第 1/" in (first.text or "")
     assert len(first.text or "") <= 4096
-    ((caption, data),) = buttons(first)
-    assert caption == "下一页"
-    second = await bot_env.press(first, data or "")
+    assert [caption for caption, _ in buttons(first)] == ["下一页", "返回摘要"]
+    second = await bot_env.press(first, dict(buttons(first))["下一页"] or "")
     assert second.message_id == first.message_id  # edited in place
     assert "第 2/" in (second.text or "")
-    assert {b[0] for b in buttons(second)} == {"上一页", "下一页"}
+    assert {b[0] for b in buttons(second)} == {"上一页", "下一页", "返回摘要"}
     assert "很长的文章" not in (second.text or "")  # the header is on page 1 only
     bad = await bot_env.ask("/full abc")
     assert "请给出文章编号" in (bad.text or "")
