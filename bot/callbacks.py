@@ -30,6 +30,7 @@ class Action(StrEnum):
     SUBSCRIBE = "u"  # no argument
     TOGGLE_SOURCE = "t"  # source id
     DIGEST_SIZE = "z"  # articles per digest
+    REMOVE_FILTER = "r"  # CRC-32 of the keyword (a filter is named by its subscriber and keyword)
     ANNOUNCE = "a"  # announcement id
     CANCEL_ANNOUNCE = "x"  # announcement id
 
@@ -45,6 +46,7 @@ _ARITY = {
     Action.SUBSCRIBE: 0,
     Action.TOGGLE_SOURCE: 1,
     Action.DIGEST_SIZE: 1,
+    Action.REMOVE_FILTER: 1,
     Action.ANNOUNCE: 1,
     Action.CANCEL_ANNOUNCE: 1,
 }

@@ -126,12 +126,20 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         EN: "Give a word to filter on, for example /filter river or /filter -sport.",
     },
     "too_many_filters": {
-        ZH: "最多设置 {limit} 个过滤词；发送 /filter 清除后再添加。",
-        EN: "At most {limit} filters; send /filter to clear them first.",
+        ZH: "最多设置 {limit} 个过滤词；发送 /filter 逐个删除，或 /filter clear 全部清除后再添加。",
+        EN: "At most {limit} filters; remove some with /filter, or all with /filter clear, first.",
     },
     "keep_one_source": {ZH: "至少要关注一个来源。", EN: "Follow at least one source."},
     "filters_cleared": {ZH: "已清除过滤：{filters}", EN: "Filters cleared: {filters}"},
-    "no_filters": {ZH: "没有设置过滤。", EN: "No filters set."},
+    "no_filters": {
+        ZH: "没有设置过滤。用 /filter 词 只看提到它的文章，/filter -词 不看提到它的文章。",
+        EN: "No filters set. /filter word keeps only articles mentioning it, /filter -word drops them.",
+    },
+    "filters_list": {
+        ZH: "<b>过滤</b>：{filters}\n点击下方的词删除它；/filter clear 全部清除。",
+        EN: "<b>Filters</b>: {filters}\nTap a word below to remove it; /filter clear removes them all.",
+    },
+    "remove_filter": {ZH: "✕ {filter}", EN: "✕ {filter}"},
     "sources_title": {ZH: "<b>新闻来源</b>", EN: "<b>News sources</b>"},
     "search_hint": {ZH: "请在 /search 后写上关键词。", EN: "Put the words after /search."},
     "search_title": {ZH: "<b>搜索：{words}</b>", EN: "<b>Search: {words}</b>"},

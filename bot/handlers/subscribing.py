@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
+from collections.abc import Awaitable, Callable
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -18,12 +21,15 @@ from bot.render import esc
 from bot.services import Context, lang
 from bot.texts import t
 from storage import (
+    Subscriber,
+    SubscriberFilter,
     add_filter,
     clear_filters,
     ensure_source,
     followed_sources,
     get_subscriber,
     list_filters,
+    remove_filter,
     subscribe,
     toggle_source,
     unsubscribe,
@@ -37,6 +43,10 @@ _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 _SIZES = (5, 10, 20)
 _MAX_KEYWORD = 30
 MAX_FILTERS = 20  # keeps /settings, which lists them all, one short message
+_CLEAR = frozenset({"clear", "清除"})  # /filter clear: an explicit word, so a bare /filter only lists
+
+Args = tuple[int, ...]  # a press's arguments, as decoded
+Shown = tuple[str, InlineKeyboardMarkup | None]  # a reply's text and buttons
 
 
 def parse_time(text: str) -> str | None:
@@ -85,27 +95,18 @@ async def unsubscribe_command(update: Update, context: Context) -> None:
     await _reply(update, t(lang(update), "unsubscribed" if was else "not_subscribed"))
 
 
-async def _settings_view(update: Update, context: Context) -> tuple[str, InlineKeyboardMarkup] | None:
-    assert update.effective_chat is not None
-    language = lang(update)
+async def _settings_view(session: AsyncSession, subscriber: Subscriber, context: Context, language: str) -> Shown:
     services = context.bot_data.ready
-    async with services.sessions.begin() as session:
-        subscriber = await get_subscriber(session=session, chat_id=update.effective_chat.id)
-        if subscriber is None or not subscriber.active:
-            return None
-        filters = await list_filters(session=session, subscriber_id=subscriber.id)
-        followed = await followed_sources(session=session, subscriber_id=subscriber.id)
-        ids = {
-            s.name: await ensure_source(session=session, name=s.name, kind=s.kind, url=s.url) for s in services.sources
-        }
-    shown = "、".join(("" if f.include else "-") + f.keyword for f in filters) or t(language, "none")
+    filters = await list_filters(session=session, subscriber_id=subscriber.id)
+    followed = await followed_sources(session=session, subscriber_id=subscriber.id)
+    ids = {s.name: await ensure_source(session=session, name=s.name, kind=s.kind, url=s.url) for s in services.sources}
     text = t(
         language,
         "settings",
         time=esc(subscriber.digest_time),
         zone=esc(subscriber.timezone),
         size=subscriber.digest_size,
-        filters=esc(shown),
+        filters=esc("、".join(map(_shown_filter, filters)) or t(language, "none")),
     )
     # No rows followed means all sources.
     rows = [
@@ -131,16 +132,45 @@ async def _settings_view(update: Update, context: Context) -> tuple[str, InlineK
 @chat_admins_only
 async def settings_command(update: Update, context: Context) -> None:
     """Show the digest time, size, filters and source toggles."""
-    view = await _settings_view(update, context)
-    if view is None:
-        await _reply(update, t(lang(update), "not_subscribed"))
-        return
-    await _reply(update, *view)
+    assert update.effective_chat is not None
+    async with context.bot_data.ready.sessions.begin() as session:
+        subscriber = await get_subscriber(session=session, chat_id=update.effective_chat.id)
+        view = (
+            None
+            if subscriber is None or not subscriber.active
+            else await _settings_view(session, subscriber, context, lang(update))
+        )
+    await _reply(update, *(view or (t(lang(update), "not_subscribed"), None)))
+
+
+def _shown_filter(item: SubscriberFilter) -> str:
+    return ("" if item.include else "-") + item.keyword
+
+
+def _filter_code(keyword: str) -> int:
+    """Return the number a [✕ 词] button names its filter by: the keyword itself may not fit in 64 bytes."""
+    return zlib.crc32(keyword.encode())
+
+
+async def _filters_view(session: AsyncSession, subscriber: Subscriber, language: str) -> Shown:
+    filters = await list_filters(session=session, subscriber_id=subscriber.id)
+    if not filters:
+        return t(language, "no_filters"), None
+    rows = [
+        [
+            InlineKeyboardButton(
+                t(language, "remove_filter", filter=_shown_filter(f)),
+                callback_data=encode(Action.REMOVE_FILTER, _filter_code(f.keyword)),
+            )
+        ]
+        for f in filters
+    ]
+    return t(language, "filters_list", filters=esc("、".join(map(_shown_filter, filters)))), InlineKeyboardMarkup(rows)
 
 
 @chat_admins_only
 async def filter_command(update: Update, context: Context) -> None:
-    """Add a keyword filter (word keeps, -word drops); with no word, list and clear them."""
+    """Add a keyword filter (word keeps, -word drops); with no word list them, with `clear` drop them all."""
     assert update.effective_chat is not None
     language = lang(update)
     wanted = argument(context)
@@ -149,10 +179,13 @@ async def filter_command(update: Update, context: Context) -> None:
         if subscriber is None or not subscriber.active:
             await _reply(update, t(language, "not_subscribed"))
             return
-        filters = await list_filters(session=session, subscriber_id=subscriber.id)
         if not wanted:
+            await _reply(update, *await _filters_view(session, subscriber, language))
+            return
+        filters = await list_filters(session=session, subscriber_id=subscriber.id)
+        if wanted.lower() in _CLEAR:
             await clear_filters(session=session, subscriber_id=subscriber.id)
-            shown = "、".join(("" if f.include else "-") + f.keyword for f in filters)
+            shown = "、".join(map(_shown_filter, filters))
             await _reply(
                 update, t(language, "filters_cleared", filters=esc(shown)) if shown else t(language, "no_filters")
             )
@@ -177,9 +210,58 @@ def _visible(text: str) -> bool:
     return any(unicodedata.category(c)[0] not in "ZC" for c in text)
 
 
+class _Refused(Exception):
+    """A press that changes nothing; the button's answer says why."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+async def _press_toggle_source(
+    session: AsyncSession, subscriber: Subscriber, context: Context, args: Args, language: str
+) -> Shown:
+    services = context.bot_data.ready
+    known = {await ensure_source(session=session, name=s.name, kind=s.kind, url=s.url) for s in services.sources}
+    if args[0] not in known:  # a source no longer configured, or data that was tampered with
+        raise _Refused("stale_button")
+    try:
+        await toggle_source(session=session, subscriber_id=subscriber.id, source_id=args[0], known=known)
+    except ValueError:  # the only source followed
+        raise _Refused("keep_one_source") from None
+    return await _settings_view(session, subscriber, context, language)
+
+
+async def _press_digest_size(
+    session: AsyncSession, subscriber: Subscriber, context: Context, args: Args, language: str
+) -> Shown:
+    if args[0] not in _SIZES:
+        raise _Refused("stale_button")
+    await update_subscriber(session=session, chat_id=subscriber.chat_id, digest_size=args[0])
+    return await _settings_view(session, subscriber, context, language)
+
+
+async def _press_remove_filter(
+    session: AsyncSession, subscriber: Subscriber, context: Context, args: Args, language: str
+) -> Shown:
+    filters = await list_filters(session=session, subscriber_id=subscriber.id)
+    named = [f.keyword for f in filters if _filter_code(f.keyword) == args[0]]
+    if not named:  # removed already (a double tap, or /filter clear meanwhile)
+        raise _Refused("stale_button")
+    await remove_filter(session=session, subscriber_id=subscriber.id, keyword=named[0])
+    return await _filters_view(session, subscriber, language)
+
+
+_PRESSES: dict[Action, Callable[[AsyncSession, Subscriber, Context, Args, str], Awaitable[Shown]]] = {
+    Action.TOGGLE_SOURCE: _press_toggle_source,
+    Action.DIGEST_SIZE: _press_digest_size,
+    Action.REMOVE_FILTER: _press_remove_filter,
+}
+
+
 @chat_admins_only
 async def on_button(update: Update, context: Context) -> None:
-    """Handle subscribe, source-toggle and digest-size buttons."""
+    """Handle the subscription buttons: subscribe, sources, digest size, filters."""
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     language = lang(update)
@@ -192,32 +274,18 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer()
         await _subscribe(update, context, DEFAULT_TIME)
         return
-    services = context.bot_data.ready
-    async with services.sessions.begin() as session:
-        known = {await ensure_source(session=session, name=s.name, kind=s.kind, url=s.url) for s in services.sources}
-        subscriber = await get_subscriber(session=session, chat_id=update.effective_chat.id)
-        if subscriber is None or not subscriber.active:
-            await query.answer(t(language, "not_subscribed"))
-            return
-        if press.action is Action.TOGGLE_SOURCE:
-            if press.args[0] not in known:  # a source no longer configured, or data that was tampered with
-                await query.answer(t(language, "stale_button"))
-                return
-            try:
-                await toggle_source(session=session, subscriber_id=subscriber.id, source_id=press.args[0], known=known)
-            except ValueError:  # the only source followed
-                await query.answer(t(language, "keep_one_source"))
-                return
-        elif press.args[0] not in _SIZES:
-            await query.answer(t(language, "stale_button"))
-            return
-        else:
-            await update_subscriber(session=session, chat_id=subscriber.chat_id, digest_size=press.args[0])
+    try:
+        async with context.bot_data.ready.sessions.begin() as session:
+            subscriber = await get_subscriber(session=session, chat_id=update.effective_chat.id)
+            if subscriber is None or not subscriber.active:
+                raise _Refused("not_subscribed")
+            view = await _PRESSES[press.action](session, subscriber, context, press.args, language)
+    except _Refused as refused:  # the transaction rolled back: nothing changed
+        await query.answer(t(language, refused.key))
+        return
     # Always answer, or the client shows a spinner on the button for a long while.
     await query.answer()
-    view = await _settings_view(update, context)
-    if view is not None:
-        await edit_in_place(query, *view)
+    await edit_in_place(query, *view)
 
 
 HANDLERS: list[BaseHandler[Update, Context, None]] = [
@@ -225,5 +293,5 @@ HANDLERS: list[BaseHandler[Update, Context, None]] = [
     CommandHandler("unsubscribe", unsubscribe_command),
     CommandHandler("settings", settings_command),
     CommandHandler("filter", filter_command),
-    CallbackQueryHandler(on_button, pattern=pattern(Action.SUBSCRIBE, Action.TOGGLE_SOURCE, Action.DIGEST_SIZE)),
+    CallbackQueryHandler(on_button, pattern=pattern(Action.SUBSCRIBE, *_PRESSES)),
 ]

@@ -86,3 +86,26 @@ async def test_full_text_pages_and_back_to_the_summary_on_a_long_article(bot_env
     assert (back.text, back.reply_markup) == (summary.text, summary.reply_markup)
     again = await bot_env.press(back, buttons(back)["全文"])  # the way in works again: page 1
     assert again.text == first.text
+
+
+async def test_filter_lists_removes_by_button_and_clears_only_when_asked(bot_env: BotEnv) -> None:
+    await bot_env.ask("/subscribe")
+    assert "没有设置过滤" in ((await bot_env.ask("/filter")).text or "")
+    long_word = "长" * 30  # 90 bytes: more than a button's data holds
+    for word in ("流域", "-体育", long_word):
+        await bot_env.ask(f"/filter {word}")
+    listing = await bot_env.ask("/filter")
+    assert f"流域、{long_word}、-体育" in (listing.text or "")
+    assert list(buttons(listing)) == ["✕ 流域", f"✕ {long_word}", "✕ -体育"]
+    older = await bot_env.ask("/filter")
+    assert older.text == listing.text  # listing deletes nothing
+    fewer = await bot_env.press(listing, buttons(listing)[f"✕ {long_word}"])
+    assert fewer.message_id == listing.message_id and list(buttons(fewer)) == ["✕ 流域", "✕ -体育"]
+    stale = await bot_env.press(older, buttons(older)[f"✕ {long_word}"], method="answerCallbackQuery")
+    assert stale.text == "这个按钮已失效。"  # another list's button of the filter removed already
+    fewer = await bot_env.press(fewer, buttons(fewer)["✕ -体育"])
+    assert "过滤</b>：流域" in (fewer.text or "") and "体育" not in (fewer.text or "")
+    assert "流域" in ((await bot_env.ask("/settings")).text or "")
+    assert "已清除过滤：流域" in ((await bot_env.ask("/filter 清除")).text or "")
+    assert "没有设置过滤" in ((await bot_env.ask("/filter clear")).text or "")
+    assert "过滤：无" in ((await bot_env.ask("/settings")).text or "")

@@ -208,7 +208,7 @@ async def test_subscribe_settings_filters_and_unsubscribe(bot_env: BotEnv) -> No
     assert "已添加过滤：流域" in ((await bot_env.ask("/filter 流域")).text or "")
     assert "已添加过滤：-体育" in ((await bot_env.ask("/filter -体育")).text or "")
     assert "流域、-体育" in ((await bot_env.ask("/settings")).text or "")
-    assert "已清除过滤" in ((await bot_env.ask("/filter")).text or "")
+    assert "已清除过滤：流域、-体育" in ((await bot_env.ask("/filter clear")).text or "")
     assert "已退订" in ((await bot_env.ask("/unsubscribe")).text or "")
     assert "你还没有订阅" in ((await bot_env.ask("/unsubscribe")).text or "")
 
