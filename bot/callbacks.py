@@ -28,8 +28,10 @@ class Action(StrEnum):
     LATEST = "l"  # offset
     SEARCH = "q"  # search id (its words are a row of storage's searches), offset
     SUBSCRIBE = "u"  # no argument
-    TOGGLE_SOURCE = "t"  # source id
+    TOGGLE_SOURCE = "t"  # source id (the /sources list)
     DIGEST_SIZE = "z"  # articles per digest
+    DIGEST_TIME = "h"  # minutes after midnight, in the subscriber's time zone
+    TIMEZONE = "w"  # index of a common time zone (bot.handlers.subscribing.ZONES)
     REMOVE_FILTER = "r"  # CRC-32 of the keyword (a filter is named by its subscriber and keyword)
     ANNOUNCE = "a"  # announcement id
     CANCEL_ANNOUNCE = "x"  # announcement id
@@ -47,6 +49,8 @@ _ARITY = {
     Action.TOGGLE_SOURCE: 1,
     Action.DIGEST_SIZE: 1,
     Action.REMOVE_FILTER: 1,
+    Action.DIGEST_TIME: 1,
+    Action.TIMEZONE: 1,
     Action.ANNOUNCE: 1,
     Action.CANCEL_ANNOUNCE: 1,
 }

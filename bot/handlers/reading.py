@@ -1,4 +1,4 @@
-"""Reading commands: /start, /help, /latest, /summary, /full, /search, /sources and their buttons."""
+"""Reading commands: /start, /help, /latest, /summary, /full, /search and their buttons."""
 
 from __future__ import annotations
 
@@ -266,16 +266,6 @@ async def _show_search(update: Update, context: Context, search_id: int, words: 
     await _reply(update, *await context.bot_data.ready.replies.get(("search", language, words, offset), make))
 
 
-async def sources(update: Update, context: Context) -> None:
-    """List the sources the bot follows."""
-    services = context.bot_data.ready
-    lines = [t(lang(update), "sources_title")]
-    lines += [
-        f"• {esc(s.name)}" + (f"  <i>{esc(s.url)}</i>" if s.url.startswith("http") else "") for s in services.sources
-    ]
-    await _reply(update, "\n".join(lines))
-
-
 # Each reading button's press: the query is answered exactly once (a second answer is refused),
 # or the client shows a spinner on the button for a long while.
 async def _press_full(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
@@ -371,7 +361,6 @@ HANDLERS: list[BaseHandler[Update, Context, None]] = [
     CommandHandler("summary", summary),
     CommandHandler("full", full),
     CommandHandler("search", search),
-    CommandHandler("sources", sources),
     CallbackQueryHandler(
         on_button,
         pattern=pattern(*_PRESSES),

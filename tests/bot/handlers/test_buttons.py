@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.callbacks import Action, encode
 from bot.emulator import BotAPIEmulator, Sent
 from bot.pipeline import ingest_targets
 from bot.services import open_services
-from tests.bot.botenv import TOKEN, BotEnv, make_settings, running
+from tests.bot.botenv import TOKEN, USER, BotEnv, make_settings, running
 
 pytestmark = pytest.mark.asyncio
 
@@ -109,3 +110,66 @@ async def test_filter_lists_removes_by_button_and_clears_only_when_asked(bot_env
     assert "已清除过滤：流域" in ((await bot_env.ask("/filter 清除")).text or "")
     assert "没有设置过滤" in ((await bot_env.ask("/filter clear")).text or "")
     assert "过滤：无" in ((await bot_env.ask("/settings")).text or "")
+
+
+async def test_subscribe_offers_other_times_and_settings_show_them_as_hh_mm(bot_env: BotEnv) -> None:
+    done = await bot_env.ask("/subscribe")
+    assert "每天 08:00（Asia/Shanghai）" in (done.text or "")
+    assert list(buttons(done)) == ["07:00", "✓ 08:00", "12:00", "18:00", "21:00"]
+    later = await bot_env.press(done, buttons(done)["21:00"])
+    assert later.message_id == done.message_id and "每天 21:00" in (later.text or "")
+    assert "✓ 21:00" in buttons(later)
+    settings = await bot_env.ask("/settings")
+    assert "摘要时间：21:00（Asia/Shanghai）" in (settings.text or "") and "21:00:00" not in (settings.text or "")
+    again = await bot_env.ask("/subscribe")  # subscribed already: the time chosen stays
+    assert "每天 21:00" in (again.text or "")
+    typed = await bot_env.ask("/subscribe 6:45")
+    assert "每天 06:45" in (typed.text or "") and not buttons(typed)
+    refused = await bot_env.press(done, encode(Action.DIGEST_TIME, 24 * 60), method="answerCallbackQuery", forged=True)
+    assert refused.text == "这个按钮已失效。"
+
+
+async def test_a_subscriber_sets_their_own_time_zone(bot_env: BotEnv) -> None:
+    assert "你还没有订阅" in ((await bot_env.ask("/settings tz Europe/Berlin")).text or "")
+    await bot_env.ask("/subscribe 7:30")
+    picker = await bot_env.ask("/settings tz")
+    assert "时区</b>：Asia/Shanghai" in (picker.text or "") and "✓ Asia/Shanghai" in buttons(picker)
+    berlin = await bot_env.press(picker, buttons(picker)["Europe/Berlin"])
+    assert "时区</b>：Europe/Berlin" in (berlin.text or "") and "✓ Europe/Berlin" in buttons(berlin)
+    assert "摘要时间：07:30（Europe/Berlin）" in ((await bot_env.ask("/settings")).text or "")
+    typed = await bot_env.ask("/settings tz america/argentina/buenos_aires")  # any IANA name, in any case
+    assert "时区</b>：America/Argentina/Buenos_Aires" in (typed.text or "")
+    for wrong in ("Mars/Olympus", "../../etc/passwd", "<b>"):
+        reply = await bot_env.ask(f"/settings tz {wrong}")
+        assert "不认识时区" in (reply.text or ""), wrong
+    assert "（America/Argentina/Buenos_Aires）" in ((await bot_env.ask("/settings")).text or "")
+
+
+async def test_sources_follow_and_unfollow_by_button(bot_env: BotEnv) -> None:
+    listing = await bot_env.ask("/sources")
+    assert "示例" in (listing.text or "") and "订阅（/subscribe）后" in (listing.text or "") and not buttons(listing)
+    await bot_env.ask("/subscribe")
+    listing = await bot_env.ask("/sources")
+    assert list(buttons(listing)) == ["✓ 示例", "✓ 清河新闻网"]  # following none means all
+    one = await bot_env.press(listing, buttons(listing)["✓ 示例"])
+    assert one.message_id == listing.message_id and list(buttons(one)) == ["＋ 示例", "✓ 清河新闻网"]
+    assert "来源：清河新闻网" in ((await bot_env.ask("/settings")).text or "")
+    last = await bot_env.press(one, buttons(one)["✓ 清河新闻网"], method="answerCallbackQuery")
+    assert last.text == "至少要关注一个来源。"
+    both = await bot_env.press(one, buttons(one)["＋ 示例"])
+    assert list(buttons(both)) == ["✓ 示例", "✓ 清河新闻网"]
+    assert "来源：全部" in ((await bot_env.ask("/settings")).text or "")
+
+
+async def test_in_a_group_anyone_lists_the_sources_and_only_admins_change_them(bot_env: BotEnv) -> None:
+    group, owner = -4002, 5001
+    bot_env.emulator.set_member(group, owner, "creator")
+    done = await bot_env.ask("/subscribe", user=owner, chat=group)
+    listing = await bot_env.ask("/sources", user=USER, chat=group)
+    assert list(buttons(listing)) == ["✓ 示例", "✓ 清河新闻网"]
+    for sent, data in ((listing, buttons(listing)["✓ 示例"]), (done, buttons(done)["21:00"])):
+        alert = await bot_env.press(sent, data, method="answerCallbackQuery")
+        assert alert.text == "群组的订阅只能由群管理员设置。"
+    assert "✓ 08:00" in buttons(await bot_env.ask("/subscribe", user=owner, chat=group))
+    changed = await bot_env.press(listing, buttons(listing)["✓ 示例"], user=owner)
+    assert list(buttons(changed)) == ["＋ 示例", "✓ 清河新闻网"]
