@@ -427,7 +427,7 @@ async def handler_costs(services: Services, article_id: int, times: int) -> list
         "summary": lambda: summary_of(newest),
         "latest": lambda: list_of(latest),
         "summary <id>": lambda: summary_of(by_id),
-        f"search {SEARCH_WORDS}": lambda: list_of(search, title_key="search_title", words=SEARCH_WORDS),
+        f"search {SEARCH_WORDS}": lambda: list_of(search, search=(1, SEARCH_WORDS)),
     }
     rows = []
     for kind, run in work.items():

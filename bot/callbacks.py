@@ -22,13 +22,17 @@ class Action(StrEnum):
 
     SUMMARY = "s"  # article id
     FULL = "f"  # article id, page
+    BACK = "b"  # article id: a full-text page back to the summary
     CONTACTS = "c"  # article id
     DIRECTIVES = "d"  # article id, 1 = every directive, 0 = their heads
     LATEST = "l"  # offset
-    SEARCH = "q"  # offset (the words are kept in the chat's data)
+    SEARCH = "q"  # search id (its words are a row of storage's searches), offset
     SUBSCRIBE = "u"  # no argument
-    TOGGLE_SOURCE = "t"  # source id
+    TOGGLE_SOURCE = "t"  # source id (the /sources list)
     DIGEST_SIZE = "z"  # articles per digest
+    DIGEST_TIME = "h"  # minutes after midnight, in the subscriber's time zone
+    TIMEZONE = "w"  # index of a common time zone (bot.handlers.subscribing.ZONES)
+    REMOVE_FILTER = "r"  # CRC-32 of the keyword (a filter is named by its subscriber and keyword)
     ANNOUNCE = "a"  # announcement id
     CANCEL_ANNOUNCE = "x"  # announcement id
     DIGEST = "g"  # offset into what waits for the chat's next digest
@@ -37,13 +41,17 @@ class Action(StrEnum):
 _ARITY = {
     Action.SUMMARY: 1,
     Action.FULL: 2,
+    Action.BACK: 1,
     Action.CONTACTS: 1,
     Action.DIRECTIVES: 2,
     Action.LATEST: 1,
-    Action.SEARCH: 1,
+    Action.SEARCH: 2,
     Action.SUBSCRIBE: 0,
     Action.TOGGLE_SOURCE: 1,
     Action.DIGEST_SIZE: 1,
+    Action.REMOVE_FILTER: 1,
+    Action.DIGEST_TIME: 1,
+    Action.TIMEZONE: 1,
     Action.ANNOUNCE: 1,
     Action.CANCEL_ANNOUNCE: 1,
     Action.DIGEST: 1,

@@ -272,18 +272,20 @@ def latest_message(
     *,
     offset: int,
     more: bool,
-    title_key: str = "latest_title",
-    **title_values: str,
+    search: tuple[int, str] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """Return a list of articles with a button per article and a [更多] button."""
-    lines = [t(lang, title_key, **title_values)] + [article_line(a, tz) for a in articles]
+    """Return a list of the newest articles, or of a search's results (`search`: its id and escaped
+    words), with a button per article and a [更多] button."""
+    title = t(lang, "latest_title") if search is None else t(lang, "search_title", words=search[1])
+    lines = [title] + [article_line(a, tz) for a in articles]
     rows = [
         [InlineKeyboardButton(f"{a.id} · {_title(a, _BUTTON_TITLE)}", callback_data=encode(Action.SUMMARY, a.id))]
         for a in articles
     ]
     if more:
-        action = Action.SEARCH if title_key == "search_title" else Action.LATEST
-        rows.append([InlineKeyboardButton(t(lang, "more"), callback_data=encode(action, offset + len(articles)))])
+        after = offset + len(articles)
+        data = encode(Action.LATEST, after) if search is None else encode(Action.SEARCH, search[0], after)
+        rows.append([InlineKeyboardButton(t(lang, "more"), callback_data=data)])
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
 
 

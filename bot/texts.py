@@ -23,9 +23,9 @@ COMMANDS: Final = (
     ("subscribe", "订阅每日摘要：/subscribe [时:分]", "Daily digest: /subscribe [HH:MM]"),
     ("unsubscribe", "退订每日摘要", "Stop the daily digest"),
     ("digest", "现在查看下一期摘要", "Your next digest, now"),
-    ("settings", "摘要时间、篇数与来源", "Digest time, size and sources"),
+    ("settings", "摘要时间、时区与篇数：/settings tz 时区", "Digest time, time zone and size: /settings tz ZONE"),
     ("filter", "关键词过滤：/filter 词 或 /filter -词", "Keyword filter: /filter word or -word"),
-    ("sources", "关注的新闻来源", "News sources followed"),
+    ("sources", "新闻来源，选择摘要关注哪些", "News sources; choose those of your digest"),
     ("help", "全部命令", "All commands"),
 )
 ADMIN_COMMANDS: Final = (
@@ -74,6 +74,7 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         EN: "You are sending too fast; please try again in {seconds} s. Until then your messages are ignored.",
     },
     "full_button": {ZH: "全文", EN: "Full text"},
+    "back_to_summary": {ZH: "返回摘要", EN: "Back to the summary"},
     "link_button": {ZH: "原文链接", EN: "Original"},
     "contacts_button": {ZH: "举报方式", EN: "Report"},
     "prev": {ZH: "上一页", EN: "Previous"},
@@ -114,10 +115,24 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         EN: "Only the group's administrators can change its subscription.",
     },
     "settings": {
-        ZH: "<b>设置</b>\n摘要时间：{time}（{zone}）\n每次篇数：{size}\n过滤：{filters}\n\n"
-        "用 /subscribe 时:分 修改时间，/filter 管理关键词；点击下方按钮选择来源（✓ 为关注）。",
-        EN: "<b>Settings</b>\nDigest time: {time} ({zone})\nArticles per digest: {size}\nFilters: {filters}\n\n"
-        "Change the time with /subscribe HH:MM, keywords with /filter; tap a source below (✓ = followed).",
+        ZH: "<b>设置</b>\n摘要时间：{time}（{zone}）\n每次篇数：{size}\n来源：{sources}\n过滤：{filters}\n\n"
+        "用 /subscribe 时:分 修改时间，/settings tz 修改时区，/sources 选择来源，/filter 管理关键词；"
+        "点击下方按钮选择每次篇数。",
+        EN: "<b>Settings</b>\nDigest time: {time} ({zone})\nArticles per digest: {size}\nSources: {sources}\n"
+        "Filters: {filters}\n\nChange the time with /subscribe HH:MM, the time zone with /settings tz, the sources "
+        "with /sources, keywords with /filter; tap below for the articles per digest.",
+    },
+    "all_sources": {ZH: "全部", EN: "all"},
+    "pick_time": {ZH: "点击下方的时间更改。", EN: "Tap a time below to change it."},
+    "timezone": {
+        ZH: "<b>时区</b>：{zone}（现在 {now}）\n摘要按这个时区的时间送出。点击下方选择，"
+        "或发送 /settings tz 时区名（IANA 名称，例如 Europe/Berlin）。",
+        EN: "<b>Time zone</b>: {zone} (now {now})\nDigests go out at times of this zone. Tap one below, "
+        "or send /settings tz NAME (an IANA name, for example Europe/Berlin).",
+    },
+    "bad_timezone": {
+        ZH: "不认识时区“{zone}”。请用 IANA 名称，例如 Europe/Berlin、America/New_York。",
+        EN: "Unknown time zone “{zone}”. Use an IANA name, for example Europe/Berlin or America/New_York.",
     },
     "none": {ZH: "无", EN: "none"},
     "filter_added": {ZH: "已添加过滤：{filter}", EN: "Filter added: {filter}"},
@@ -126,13 +141,29 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         EN: "Give a word to filter on, for example /filter river or /filter -sport.",
     },
     "too_many_filters": {
-        ZH: "最多设置 {limit} 个过滤词；发送 /filter 清除后再添加。",
-        EN: "At most {limit} filters; send /filter to clear them first.",
+        ZH: "最多设置 {limit} 个过滤词；发送 /filter 逐个删除，或 /filter clear 全部清除后再添加。",
+        EN: "At most {limit} filters; remove some with /filter, or all with /filter clear, first.",
     },
     "keep_one_source": {ZH: "至少要关注一个来源。", EN: "Follow at least one source."},
     "filters_cleared": {ZH: "已清除过滤：{filters}", EN: "Filters cleared: {filters}"},
-    "no_filters": {ZH: "没有设置过滤。", EN: "No filters set."},
+    "no_filters": {
+        ZH: "没有设置过滤。用 /filter 词 只看提到它的文章，/filter -词 不看提到它的文章。",
+        EN: "No filters set. /filter word keeps only articles mentioning it, /filter -word drops them.",
+    },
+    "filters_list": {
+        ZH: "<b>过滤</b>：{filters}\n点击下方的词删除它；/filter clear 全部清除。",
+        EN: "<b>Filters</b>: {filters}\nTap a word below to remove it; /filter clear removes them all.",
+    },
+    "remove_filter": {ZH: "✕ {filter}", EN: "✕ {filter}"},
     "sources_title": {ZH: "<b>新闻来源</b>", EN: "<b>News sources</b>"},
+    "sources_follow": {
+        ZH: "点击来源切换是否在你的每日摘要中关注（✓ 为关注）。",
+        EN: "Tap a source to follow or unfollow it in your digest (✓ = followed).",
+    },
+    "sources_subscribe": {
+        ZH: "订阅（/subscribe）后可在这里选择每日摘要的来源。",
+        EN: "Subscribe (/subscribe) to choose your digest's sources here.",
+    },
     "search_hint": {ZH: "请在 /search 后写上关键词。", EN: "Put the words after /search."},
     "search_title": {ZH: "<b>搜索：{words}</b>", EN: "<b>Search: {words}</b>"},
     "unknown_command": {

@@ -44,6 +44,7 @@ __all__ = [
     "OutboxRow",
     "OutboxStatus",
     "Report",
+    "Search",
     "SendBudget",
     "Source",
     "Subscriber",
@@ -452,3 +453,15 @@ class SendBudget(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Which limit: telegram, the bot's own")
     next_free: Mapped[float] = mapped_column(Float, comment="Seconds since the epoch when the next slot starts")
+
+
+class Search(Base):
+    """The words of a /search, kept so its [更多] button names them by id: old buttons work after a
+    restart, and two searches in one chat each page through their own words."""
+
+    __tablename__ = "searches"
+    __table_args__ = ({"comment": "Words searched with /search, named by id in their result pages' buttons"},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    words: Mapped[str] = mapped_column(String(500), unique=True, comment="The words as typed (one row per words)")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When they were first searched")

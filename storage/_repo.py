@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage._fulltext import index_text, query_words
-from storage._models import ArticleRecord, FetchState, Source, SummaryRecord
+from storage._models import ArticleRecord, FetchState, Search, Source, SummaryRecord
 from summarizer import Summary
 
 __all__ = [
@@ -37,10 +37,12 @@ __all__ = [
     "list_sources_health",
     "recent_contacts",
     "record_source_run",
+    "remember_search",
     "save_fetch_state",
     "save_summary",
     "schedule_source_run",
     "search_articles",
+    "searched_words",
     "store_article",
     "stored_content_hash",
 ]
@@ -393,6 +395,18 @@ async def search_articles(
         hits = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :query").bindparams(query=query)
         matches = ArticleRecord.id.in_(hits.columns(column("rowid", Integer)))
     return await _newest(session, matches, limit, offset)
+
+
+async def remember_search(*, session: AsyncSession, words: str) -> int:
+    """Return the id naming `words` in buttons, adding a row the first time they are searched."""
+    stmt = _insert(session, Search).values(words=words, created_at=_now()).on_conflict_do_nothing()
+    await session.execute(stmt)
+    return (await session.execute(select(Search.id).where(Search.words == words))).scalar_one()
+
+
+async def searched_words(*, session: AsyncSession, search_id: int) -> str | None:
+    """Return the words a search id names, or None (a button of another database, or tampered with)."""
+    return (await session.execute(select(Search.words).where(Search.id == search_id))).scalar_one_or_none()
 
 
 async def _newest(session: AsyncSession, where: ColumnElement[bool], limit: int, offset: int) -> list[ArticleRecord]:

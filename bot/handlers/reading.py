@@ -28,7 +28,14 @@ from bot.render import (
 from bot.services import Context, is_admin, lang
 from bot.texts import ADMIN_COMMANDS, COMMANDS, EN, t
 from ingest import Source, canonical_url
-from storage import get_article, get_article_by_url, latest_articles, search_articles
+from storage import (
+    get_article,
+    get_article_by_url,
+    latest_articles,
+    remember_search,
+    search_articles,
+    searched_words,
+)
 
 __all__ = ["HANDLERS", "MAX_ARGUMENT"]
 
@@ -213,13 +220,14 @@ async def summary(update: Update, context: Context) -> None:
         await _reply(update, *await context.bot_data.ready.replies.get(("summary of", language, wanted), make))
 
 
-def _page_buttons(article_id: int, page: int, pages: int, language: str) -> InlineKeyboardMarkup | None:
+def _page_buttons(article_id: int, page: int, pages: int, language: str) -> InlineKeyboardMarkup:
     row = []
     if page > 0:
         row.append(InlineKeyboardButton(t(language, "prev"), callback_data=encode(Action.FULL, article_id, page - 1)))
     if page + 1 < pages:
         row.append(InlineKeyboardButton(t(language, "next"), callback_data=encode(Action.FULL, article_id, page + 1)))
-    return InlineKeyboardMarkup([row]) if row else None
+    back = InlineKeyboardButton(t(language, "back_to_summary"), callback_data=encode(Action.BACK, article_id))
+    return InlineKeyboardMarkup([row, [back]] if row else [[back]])
 
 
 async def _full_page(context: Context, article_id: int, page: int, language: str) -> Shown | None:
@@ -260,12 +268,13 @@ async def search(update: Update, context: Context) -> None:
     if not words:
         await _reply(update, t(lang(update), "search_hint"))
         return
-    if context.chat_data is not None:
-        context.chat_data["search"] = words  # the [更多] button carries only the offset
-    await _show_search(update, context, words, offset=0)
+    # The [更多] button names the words by id: any old page's button pages through its own words.
+    async with context.bot_data.ready.sessions.begin() as session:
+        search_id = await remember_search(session=session, words=words)
+    await _show_search(update, context, search_id, words, offset=0)
 
 
-async def _show_search(update: Update, context: Context, words: str, *, offset: int) -> None:
+async def _show_search(update: Update, context: Context, search_id: int, words: str, *, offset: int) -> None:
     language = lang(update)
 
     async def make() -> Shown:
@@ -279,21 +288,10 @@ async def _show_search(update: Update, context: Context, words: str, *, offset: 
             context.bot_data.zone,
             offset=offset,
             more=len(rows) > _SEARCH_PAGE,
-            title_key="search_title",
-            words=esc(words),
+            search=(search_id, esc(words)),
         )
 
     await _reply(update, *await context.bot_data.ready.replies.get(("search", language, words, offset), make))
-
-
-async def sources(update: Update, context: Context) -> None:
-    """List the sources the bot follows."""
-    services = context.bot_data.ready
-    lines = [t(lang(update), "sources_title")]
-    lines += [
-        f"• {esc(s.name)}" + (f"  <i>{esc(s.url)}</i>" if s.url.startswith("http") else "") for s in services.sources
-    ]
-    await _reply(update, "\n".join(lines))
 
 
 # Each reading button's press: the query is answered exactly once (a second answer is refused),
@@ -312,17 +310,26 @@ async def _press_summary(query: CallbackQuery, update: Update, context: Context,
     await _send_summary(update, context, args[0])
 
 
-async def _press_directives(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
-    article_id, expanded = args
+async def _edit_to_summary(
+    query: CallbackQuery, context: Context, article_id: int, language: str, *, expanded: bool
+) -> None:
     async with context.bot_data.ready.sessions() as session:
         article = await get_article(session=session, article_id=article_id)
     missing = t(language, "not_found", id=article_id)
-    text, markup = _summary_shown(context, article, language, missing, expanded=bool(expanded))
+    text, markup = _summary_shown(context, article, language, missing, expanded=expanded)
     if markup is None:  # the article was deleted since its summary was shown
         await query.answer(text)
         return
     await query.answer()
     await edit_in_place(query, text, markup)
+
+
+async def _press_directives(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
+    await _edit_to_summary(query, context, args[0], language, expanded=bool(args[1]))
+
+
+async def _press_back(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
+    await _edit_to_summary(query, context, args[0], language, expanded=False)
 
 
 async def _press_contacts(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
@@ -341,16 +348,19 @@ async def _press_latest(query: CallbackQuery, update: Update, context: Context, 
 
 
 async def _press_search(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:
-    words = (context.chat_data or {}).get("search")
-    if not isinstance(words, str):  # the words are not kept across restarts
+    search_id, offset = args
+    async with context.bot_data.ready.sessions() as session:
+        words = await searched_words(session=session, search_id=search_id)
+    if words is None:  # a button of another database, or tampered with
         await query.answer(t(language, "stale_button"))
         return
     await query.answer()
-    await _show_search(update, context, words, offset=args[0])
+    await _show_search(update, context, search_id, words, offset=offset)
 
 
 _PRESSES: dict[Action, Callable[[CallbackQuery, Update, Context, Args, str], Awaitable[None]]] = {
     Action.FULL: _press_full,
+    Action.BACK: _press_back,
     Action.SUMMARY: _press_summary,
     Action.DIRECTIVES: _press_directives,
     Action.CONTACTS: _press_contacts,
@@ -360,7 +370,7 @@ _PRESSES: dict[Action, Callable[[CallbackQuery, Update, Context, Args, str], Awa
 
 
 async def on_button(update: Update, context: Context) -> None:
-    """Handle the reading buttons: summary, full-text pages, directives, contacts, more results."""
+    """Handle the reading buttons: summary, full-text pages and back, directives, contacts, more results."""
     query = update.callback_query
     assert query is not None
     language = lang(update)
@@ -380,7 +390,6 @@ HANDLERS: list[BaseHandler[Update, Context, None]] = [
     CommandHandler("summary", summary),
     CommandHandler("full", full),
     CommandHandler("search", search),
-    CommandHandler("sources", sources),
     CallbackQueryHandler(
         on_button,
         pattern=pattern(*_PRESSES),

@@ -24,7 +24,7 @@ def test_a_pattern_needs_an_action() -> None:
 
 @pytest.mark.parametrize("action", list(Action))
 def test_every_action_round_trips_through_its_pattern(action: Action) -> None:
-    arity = {Action.FULL: 2, Action.DIRECTIVES: 2, Action.SUBSCRIBE: 0}.get(action, 1)
+    arity = {Action.FULL: 2, Action.DIRECTIVES: 2, Action.SEARCH: 2, Action.SUBSCRIBE: 0}.get(action, 1)
     data = encode(action, *range(1, arity + 1))
     assert pattern(action).match(data)
     assert decode(data).action is action

@@ -25,6 +25,7 @@ TABLES = {
     "fetch_state",
     "outbox",
     "reports",
+    "searches",
     "send_budget",
     "sources",
     "subscriber_filters",

@@ -27,9 +27,11 @@ from storage import (
     list_sources_health,
     make_sessionmaker,
     record_source_run,
+    remember_search,
     save_fetch_state,
     save_summary,
     search_articles,
+    searched_words,
     store_article,
 )
 from summarizer import Directive, Facts, RankedSentence, Summary
@@ -282,6 +284,14 @@ async def test_search_finds_chinese_words_segmented_like_the_articles(session: A
     await store(session, make_article(title="荆州部署秋粮生产", paragraphs=("秋粮生产会议召开。",)))
     assert await found("流域治理") == [flood.article_id]
     assert await found("秋粮") == [river.article_id]
+
+
+async def test_searched_words_get_one_id_each(session: AsyncSession) -> None:
+    china = await remember_search(session=session, words="中国")
+    growth = await remember_search(session=session, words="发展")
+    assert await remember_search(session=session, words="中国") == china != growth
+    assert await searched_words(session=session, search_id=china) == "中国"
+    assert await searched_words(session=session, search_id=growth + 1000) is None
 
 
 async def test_articles_needing_summary_lists_stale_and_missing_ones(session: AsyncSession) -> None:

@@ -141,11 +141,11 @@ async def test_buttons_of_deleted_and_missing_articles(uncached_env: BotEnv, cap
     )
     assert [r.method for r in done] == ["answerCallbackQuery", "sendMessage"]
     assert f"找不到编号为 {article} 的文章" in (done[1].text or "")
-    # More results far past the end, and [更多] of a search whose words were forgotten (a restart).
+    # More results far past the end, and [更多] of a search this database never made.
     far = await bot_env.press(listing, encode(Action.LATEST, 2**53 - 1), method="sendMessage", forged=True)
     assert far.text == t("zh", "no_articles")
     done = await answer_to(
-        bot_env, lambda: bot_env.emulator.press(USER, listing, encode(Action.SEARCH, 10), forged=True), USER
+        bot_env, lambda: bot_env.emulator.press(USER, listing, encode(Action.SEARCH, 2**53 - 1, 10), forged=True), USER
     )
     assert [(r.method, r.text) for r in done] == [("answerCallbackQuery", STALE)]
     no_apology(bot_env)
@@ -216,7 +216,8 @@ async def test_settings_buttons_tampered_or_repeated(bot_env: BotEnv, caplog: py
     assert [(r.method, r.text) for r in done] == [("answerCallbackQuery", t("zh", "not_subscribed"))]
     await bot_env.ask("/subscribe")
     settings = await bot_env.ask("/settings")
-    toggles = {caption.strip("✓ "): data for caption, data in buttons(settings).items() if data.startswith("t:")}
+    listing = await bot_env.ask("/sources")
+    toggles = {caption.strip("✓＋ "): data for caption, data in buttons(listing).items()}
     for data, answer in (
         (encode(Action.TOGGLE_SOURCE, 999), STALE),  # no such source
         (encode(Action.DIGEST_SIZE, 7), STALE),  # not a size offered
@@ -225,11 +226,11 @@ async def test_settings_buttons_tampered_or_repeated(bot_env: BotEnv, caplog: py
         done = await answer_to(bot_env, lambda d=data: bot_env.emulator.press(USER, settings, d, forged=True), USER)
         assert [(r.method, r.text) for r in done][:1] == [("answerCallbackQuery", answer)], data
     # Drop one source, then try to drop the last one followed.
-    edited = await bot_env.press(settings, toggles["示例"])
+    edited = await bot_env.press(listing, toggles["示例"])
     done = await answer_to(bot_env, lambda: bot_env.emulator.press(USER, edited, toggles["清河新闻网"]), USER)
     assert [(r.method, r.text) for r in done] == [("answerCallbackQuery", t("zh", "keep_one_source"))]
-    still = await bot_env.ask("/settings")
-    assert "✓ 清河新闻网" in buttons(still) and "  示例" in buttons(still)
+    still = await bot_env.ask("/sources")
+    assert "✓ 清河新闻网" in buttons(still) and "＋ 示例" in buttons(still)
     no_apology(bot_env)
     assert [r for r in refused(bot_env) if not r.startswith("editMessageText")] == []
     assert not errors(caplog)
