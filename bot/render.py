@@ -356,17 +356,23 @@ def full_pages(article: StoredArticle, tz: tzinfo) -> list[str]:
     return split_message(["\n\n".join([header, *body[:1]]), *body[1:]], LIMIT - 40)
 
 
-def contacts_text(contacts: Iterable[Mapping[str, str | None]], lang: str) -> str:
-    """Return the reporting contacts, numbers as plain text so clients make them tappable."""
+def contacts_text(outlets: Iterable[tuple[str | None, Iterable[Mapping[str, str | None]]]], lang: str) -> str:
+    """Return the reporting contacts under their outlet's name (None: no heading), numbers as plain text
+    so clients make them tappable; a contact shown under an earlier outlet is not repeated."""
     lines = [t(lang, "contacts_title")]
     seen = set()
-    for c in contacts:
-        key = (c.get("label"), c.get("value"))
-        if key in seen:
-            continue
-        seen.add(key)
-        value = c.get("value")
-        lines.append(f"• {esc(c.get('label'))}" + (f"：{esc(value)}" if value else ""))
+    for outlet, contacts in outlets:
+        shown = []
+        for c in contacts:
+            key = (c.get("label"), c.get("value"))
+            if key in seen:
+                continue
+            seen.add(key)
+            value = c.get("value")
+            shown.append(f"• {esc(c.get('label'))}" + (f"：{esc(value)}" if value else ""))
+        if shown and outlet:
+            lines += ["", f"<b>{esc(outlet)}</b>"]
+        lines += shown
     if len(lines) == 1:
         lines.append(t(lang, "no_contacts"))
     return "\n".join(lines)

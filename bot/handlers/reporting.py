@@ -29,10 +29,13 @@ async def report(update: Update, context: Context) -> None:
         text = clean(message.reply_to_message.text or message.reply_to_message.caption or "").strip()
     services = context.bot_data.ready
     if not text:
-        configured = [{"label": c.label, "value": c.value} for s in services.sources for c in (s.contacts or ())]
+        # A configured source's own hotlines head the list under its name; the pages' follow by outlet.
+        configured = [
+            (s.name, [{"label": c.label, "value": c.value} for c in s.contacts]) for s in services.sources if s.contacts
+        ]
         async with services.sessions() as session:
             found = await recent_contacts(session=session)
-        body = contacts_text([*configured, *found], language) + "\n\n" + t(language, "report_hint")
+        body = contacts_text([*configured, *found.items()], language) + "\n\n" + t(language, "report_hint")
         await message.reply_text(body, parse_mode=ParseMode.HTML, do_quote=False)
         return
     if len(text) > MAX_REPORT:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -26,6 +27,7 @@ from storage import (
     latest_articles,
     list_sources_health,
     make_sessionmaker,
+    recent_contacts,
     record_source_run,
     save_fetch_state,
     save_summary,
@@ -104,6 +106,22 @@ async def store(
         fetched_at=fetched_at,
         near_duplicate_bits=near_duplicate_bits,
     )
+
+
+async def test_recent_contacts_are_grouped_by_outlet_or_else_the_configured_source(session: AsyncSession) -> None:
+    await store(session, make_article())
+    # No 来源 on the page: its contacts go under the configured source's name.
+    unnamed = replace(
+        make_article(url="https://www.jingzhou.gov.cn/news/2.html", title="另一篇", paragraphs=("另一篇的正文。",)),
+        source=None,
+        contacts=[Contact.of("举报电话", "0716-8445200"), Contact.of("举报邮箱", "jb@jingzhou.gov.cn")],
+    )
+    await store(session, unnamed, simhash=other(1))
+    grouped = await recent_contacts(session=session)
+    assert [(outlet, [c["value"] for c in contacts]) for outlet, contacts in grouped.items()] == [
+        ("荆州新闻网", ["0716-8445200", "jb@jingzhou.gov.cn"]),  # newest first
+        ("荆州日报", ["0716-8445200"]),
+    ]
 
 
 async def test_ensure_source_returns_one_id_and_follows_the_configuration(session: AsyncSession) -> None:

@@ -184,7 +184,10 @@ async def test_a_huge_title_and_first_paragraph_fit_every_message(bot_env: BotEn
 
 async def test_report_contacts_and_filing(bot_env: BotEnv) -> None:
     contacts = await bot_env.ask("/report")
-    assert "违法和不良信息举报：0716-8445200" in (contacts.text or "")
+    # Each outlet's hotlines under its name: the Jingzhou one is not the Yunnan paper's.
+    outlets = dict(block.split("\n", 1) for block in (contacts.text or "").split("\n\n")[1:-1])
+    assert "违法和不良信息举报：0716-8445200" in outlets["<b>荆州广播电视台</b>"]
+    assert "0871-64166935" in outlets["<b>云南日报</b>"] and "0716" not in outlets["<b>云南日报</b>"]
     with bot_env.emulator.watch() as queue:
         ack = await bot_env.ask("/report 某单位违规收费 <b>请查处</b>")
         assert "#1" in (ack.text or "")
