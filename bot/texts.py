@@ -183,6 +183,21 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
     },
     "no_source": {ZH: "没有名为“{name}”的来源。", EN: "There is no source called “{name}”."},
     "no_reports": {ZH: "还没有举报。", EN: "No reports yet."},
+    "reports_title": {
+        ZH: "<b>最近的举报</b>（待回复 {open}，已回复 {answered}）\n回复某条举报通知即可答复举报人。",
+        EN: "<b>Recent reports</b> ({open} open, {answered} answered)\n"
+        "Reply to a report's notice to answer the reporter.",
+    },
+    "report_open": {ZH: "待回复", EN: "open"},
+    "report_answered": {ZH: "已回复 {at}", EN: "answered {at}"},
+    "report_answer": {
+        ZH: "<b>管理员回复了你的举报 #{ticket}</b>\n\n{answer}",
+        EN: "<b>The admins answered your report #{ticket}</b>\n\n{answer}",
+    },
+    "answer_sent": {
+        ZH: "已答复举报 #{ticket}，答复将发送给举报人。",
+        EN: "Report #{ticket} answered: the reporter will be sent your answer.",
+    },
     "channel_bound": {
         ZH: "已绑定频道 {channel}，新文章将发布到这里。",
         EN: "Channel {channel} bound: new articles go there.",

@@ -256,6 +256,7 @@ class OutboxKind(StrEnum):
     ANNOUNCEMENT = "announcement"  # key: the announcement id
     CHANNEL_POST = "channel_post"  # key: the article id
     REPORT = "report"  # key: the report's ticket number; one row per admin
+    REPORT_ANSWER = "report_answer"  # key: "ticket:admin chat:admin's reply message id"; to the reporter's chat
 
 
 class OutboxStatus(StrEnum):
@@ -352,7 +353,7 @@ class OutboxRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[OutboxKind] = mapped_column(
-        EnumText(OutboxKind), comment="digest, announcement, channel_post or report"
+        EnumText(OutboxKind), comment="digest, announcement, channel_post, report or report_answer"
     )
     key: Mapped[str] = mapped_column(
         String(128), comment="Which one of its kind: digest date, announcement id, article id"
@@ -418,6 +419,9 @@ class Report(Base):
     text: Mapped[str] = mapped_column(Text, comment="What was reported")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it was reported")
     forwarded: Mapped[bool] = mapped_column(default=False, comment="Whether the admins have been sent it")
+    answer: Mapped[str | None] = mapped_column(Text, comment="An admin's latest answer to the reporter; NULL: open")
+    answered_by: Mapped[int | None] = mapped_column(BigInteger, comment="Telegram user id of the admin who answered")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="When it was last answered")
 
 
 class Channel(Base):
