@@ -43,6 +43,7 @@ __all__ = [
     "esc_user",
     "full_pages",
     "latest_message",
+    "shown_head",
     "shown_length",
     "split_message",
     "summary_budget",
@@ -165,15 +166,16 @@ def unrepeated(directives: Sequence[Directive], key_sentences: Sequence[str]) ->
     return out
 
 
-def _shown_head(text: str, head: str) -> tuple[int, str]:
-    """Return where the head stands in the text and the head as shown: whole words only."""
+def shown_head(text: str, head: str) -> tuple[int, str]:
+    """Return where the head stands in the directive's text (-1: not in it) and the head as shown:
+    whole words only. Said once: 要<b>守底线</b>，…, not 守底线：要守底线，…"""
     at = text.find(head) if head else -1
     return at, head if at < 0 else prefix_words(text[at:], len(head))
 
 
 def _bold_head(text: str, head: str) -> str:
     """Return the directive with its head in bold where it stands (要<b>守底线</b>，…)."""
-    at, shown = _shown_head(text, head)
+    at, shown = shown_head(text, head)
     if at < 0:
         return f"<b>{esc(shown)}</b>：{esc(text)}"
     return f"{esc(text[:at])}<b>{esc(shown)}</b>{esc(text[at + len(shown) :])}"
@@ -188,7 +190,7 @@ def _short_head(head: str) -> str:
 def _heads_line(directives: Sequence[Directive], lang: str, room: int) -> str:
     """Return the directives as their heads on one line, as many as fit in `room` characters."""
     line = f"<b>{t(lang, 'directive_heads', count=len(directives))}</b>："
-    heads = [_short_head(_shown_head(d.text, d.head)[1]) for d in directives]
+    heads = [_short_head(shown_head(d.text, d.head)[1]) for d in directives]
     shown: list[str] = []
     for head in heads:
         if shown_length(line + esc(" · ".join([*shown, head]))) + 2 > room and shown:
