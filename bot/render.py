@@ -65,6 +65,7 @@ class StoredArticle(Protocol):
     url: str
     title: str
     source_name: str | None
+    outlet: str | None  # source_name, else the configured source's name
     published_at: datetime | None
     paragraphs: list[str]
     contacts: list[dict[str, str | None]]
@@ -121,7 +122,7 @@ def _date(article: StoredArticle, tz: tzinfo) -> str:
 
 
 def _meta(article: StoredArticle, tz: tzinfo) -> str:
-    return " · ".join(esc(x) for x in (_date(article, tz), article.source_name) if x)
+    return " · ".join(esc(x) for x in (_date(article, tz), article.outlet) if x)
 
 
 def article_line(article: StoredArticle, tz: tzinfo) -> str:

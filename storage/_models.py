@@ -24,8 +24,10 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    func,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 from summarizer import Summary
 
@@ -200,6 +202,11 @@ class ArticleRecord(Base):
     )
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it was first fetched")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When its stored content last changed")
+
+    # What to credit: the outlet the page names, else the configured source's name (never blank).
+    outlet: Mapped[str] = column_property(
+        func.coalesce(source_name, select(Source.name).where(Source.id == source_id).scalar_subquery())
+    )
 
     summary: Mapped[SummaryRecord | None] = relationship(lazy="raise", viewonly=True)
 

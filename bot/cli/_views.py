@@ -201,5 +201,5 @@ def render_articles(console: Console, rows: Sequence[Any], tz: tzinfo) -> None:
         table.add_column(column, overflow="fold")
     for row in rows:
         when = row.published_at.astimezone(tz).strftime("%Y-%m-%d") if row.published_at else "—"
-        table.add_row(str(row.id), when, Text(row.title or "（无标题）"), Text(row.source_name or ""))
+        table.add_row(str(row.id), when, Text(row.title or "（无标题）"), Text(row.outlet))
     console.print(table)

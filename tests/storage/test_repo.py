@@ -108,7 +108,9 @@ async def store(
     )
 
 
-async def test_recent_contacts_are_grouped_by_outlet_or_else_the_configured_source(session: AsyncSession) -> None:
+async def test_an_article_without_an_outlet_is_credited_and_grouped_under_its_configured_source(
+    session: AsyncSession,
+) -> None:
     await store(session, make_article())
     # No 来源 on the page: its contacts go under the configured source's name.
     unnamed = replace(
@@ -116,7 +118,9 @@ async def test_recent_contacts_are_grouped_by_outlet_or_else_the_configured_sour
         source=None,
         contacts=[Contact.of("举报电话", "0716-8445200"), Contact.of("举报邮箱", "jb@jingzhou.gov.cn")],
     )
-    await store(session, unnamed, simhash=other(1))
+    second = await store(session, unnamed, simhash=other(1))
+    stored = await get_article(session=session, article_id=second.article_id)
+    assert stored is not None and (stored.source_name, stored.outlet) == (None, "荆州新闻网")  # credited: the source
     grouped = await recent_contacts(session=session)
     assert [(outlet, [c["value"] for c in contacts]) for outlet, contacts in grouped.items()] == [
         ("荆州新闻网", ["0716-8445200", "jb@jingzhou.gov.cn"]),  # newest first

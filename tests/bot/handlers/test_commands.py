@@ -293,3 +293,10 @@ async def test_announcement_preview_send_and_tally(bot_env: BotEnv) -> None:
 async def test_unknown_commands_and_free_text(bot_env: BotEnv) -> None:
     assert "不认识这个命令" in ((await bot_env.ask("/frobnicate")).text or "")
     assert "/summary" in ((await bot_env.ask("今天有什么新闻？")).text or "")
+
+
+async def test_an_article_whose_page_names_no_outlet_is_credited_to_its_configured_source(bot_env: BotEnv) -> None:
+    latest = await bot_env.ask("/latest 10")
+    lines = (latest.text or "").split("\n")
+    meta = lines[next(i for i, line in enumerate(lines) if "厕所革命" in line) + 1]
+    assert "示例" in meta  # the Tibet page credits nobody: the configured source's name, not a blank
