@@ -70,7 +70,8 @@ def build_application(settings: Settings, services: Services) -> Application[Any
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log the error first, then tell the user something went wrong (never the details)."""
+    """Log the error first, tell the user something went wrong (never the details), then the admins
+    (once per kind of error per 10 minutes: `bot.alerts`)."""
     update_id = getattr(update, "update_id", update)
     if isinstance(context.error, DatabaseFileGone):
         # Storage logged it once at ERROR; each write refused since is only this update's.
@@ -79,14 +80,15 @@ async def on_error(update: object, context: Context) -> None:
     else:
         logger.error("handling %s failed", update_id, exc_info=context.error)
         answer = "sorry"
-    if not isinstance(update, Update):
-        return
-    if update.callback_query is not None:
-        with contextlib.suppress(TelegramError):  # stops the button's spinner, unless it was answered already
-            await update.callback_query.answer()
-    if update.effective_message is not None:
-        with contextlib.suppress(TelegramError):
-            await update.effective_message.reply_text(t(lang(update), answer), do_quote=False)
+    if isinstance(update, Update):
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):  # stops the button's spinner, unless it was answered already
+                await update.callback_query.answer()
+        if update.effective_message is not None:
+            with contextlib.suppress(TelegramError):
+                await update.effective_message.reply_text(t(lang(update), answer), do_quote=False)
+    if context.error is not None:
+        await context.bot_data.alerts.tell(context.bot, context.bot_data.admins, context.error, update)
 
 
 async def register_commands(bot: Bot, admins: frozenset[int]) -> None:

@@ -46,6 +46,7 @@ __all__ = [
     "esc_user",
     "full_pages",
     "latest_message",
+    "shown_head",
     "shown_length",
     "split_message",
     "summary_budget",
@@ -67,6 +68,7 @@ class StoredArticle(Protocol):
     url: str
     title: str
     source_name: str | None
+    outlet: str | None  # source_name, else the configured source's name
     published_at: datetime | None
     paragraphs: list[str]
     contacts: list[dict[str, str | None]]
@@ -123,7 +125,7 @@ def _date(article: StoredArticle, tz: tzinfo) -> str:
 
 
 def _meta(article: StoredArticle, tz: tzinfo) -> str:
-    return " · ".join(esc(x) for x in (_date(article, tz), article.source_name) if x)
+    return " · ".join(esc(x) for x in (_date(article, tz), article.outlet) if x)
 
 
 def article_line(article: StoredArticle, tz: tzinfo) -> str:
@@ -168,15 +170,16 @@ def unrepeated(directives: Sequence[Directive], key_sentences: Sequence[str]) ->
     return out
 
 
-def _shown_head(text: str, head: str) -> tuple[int, str]:
-    """Return where the head stands in the text and the head as shown: whole words only."""
+def shown_head(text: str, head: str) -> tuple[int, str]:
+    """Return where the head stands in the directive's text (-1: not in it) and the head as shown:
+    whole words only. Said once: 要<b>守底线</b>，…, not 守底线：要守底线，…"""
     at = text.find(head) if head else -1
     return at, head if at < 0 else prefix_words(text[at:], len(head))
 
 
 def _bold_head(text: str, head: str) -> str:
     """Return the directive with its head in bold where it stands (要<b>守底线</b>，…)."""
-    at, shown = _shown_head(text, head)
+    at, shown = shown_head(text, head)
     if at < 0:
         return f"<b>{esc(shown)}</b>：{esc(text)}"
     return f"{esc(text[:at])}<b>{esc(shown)}</b>{esc(text[at + len(shown) :])}"
@@ -191,7 +194,7 @@ def _short_head(head: str) -> str:
 def _heads_line(directives: Sequence[Directive], lang: str, room: int) -> str:
     """Return the directives as their heads on one line, as many as fit in `room` characters."""
     line = f"<b>{t(lang, 'directive_heads', count=len(directives))}</b>："
-    heads = [_short_head(_shown_head(d.text, d.head)[1]) for d in directives]
+    heads = [_short_head(shown_head(d.text, d.head)[1]) for d in directives]
     shown: list[str] = []
     for head in heads:
         if shown_length(line + esc(" · ".join([*shown, head]))) + 2 > room and shown:
@@ -361,17 +364,23 @@ def full_pages(article: StoredArticle, tz: tzinfo) -> list[str]:
     return split_message(["\n\n".join([header, *body[:1]]), *body[1:]], LIMIT - 40)
 
 
-def contacts_text(contacts: Iterable[Mapping[str, str | None]], lang: str) -> str:
-    """Return the reporting contacts, numbers as plain text so clients make them tappable."""
+def contacts_text(outlets: Iterable[tuple[str | None, Iterable[Mapping[str, str | None]]]], lang: str) -> str:
+    """Return the reporting contacts under their outlet's name (None: no heading), numbers as plain text
+    so clients make them tappable; a contact shown under an earlier outlet is not repeated."""
     lines = [t(lang, "contacts_title")]
     seen = set()
-    for c in contacts:
-        key = (c.get("label"), c.get("value"))
-        if key in seen:
-            continue
-        seen.add(key)
-        value = c.get("value")
-        lines.append(f"• {esc(c.get('label'))}" + (f"：{esc(value)}" if value else ""))
+    for outlet, contacts in outlets:
+        shown = []
+        for c in contacts:
+            key = (c.get("label"), c.get("value"))
+            if key in seen:
+                continue
+            seen.add(key)
+            value = c.get("value")
+            shown.append(f"• {esc(c.get('label'))}" + (f"：{esc(value)}" if value else ""))
+        if shown and outlet:
+            lines += ["", f"<b>{esc(outlet)}</b>"]
+        lines += shown
     if len(lines) == 1:
         lines.append(t(lang, "no_contacts"))
     return "\n".join(lines)

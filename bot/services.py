@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.alerts import ErrorAlerts
 from bot.cache import ReplyCache
 from bot.config import Settings
 from bot.delivery import AnnouncementFollower, OutboxSender
@@ -97,6 +98,7 @@ class BotData:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     sender: OutboxSender | None = None
     announcements: AnnouncementFollower | None = None
+    alerts: ErrorAlerts = field(default_factory=ErrorAlerts)
 
     @property
     def ready(self) -> Services:

@@ -222,6 +222,21 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
     },
     "no_source": {ZH: "没有名为“{name}”的来源。", EN: "There is no source called “{name}”."},
     "no_reports": {ZH: "还没有举报。", EN: "No reports yet."},
+    "reports_title": {
+        ZH: "<b>最近的举报</b>（待回复 {open}，已回复 {answered}）\n回复某条举报通知即可答复举报人。",
+        EN: "<b>Recent reports</b> ({open} open, {answered} answered)\n"
+        "Reply to a report's notice to answer the reporter.",
+    },
+    "report_open": {ZH: "待回复", EN: "open"},
+    "report_answered": {ZH: "已回复 {at}", EN: "answered {at}"},
+    "report_answer": {
+        ZH: "<b>管理员回复了你的举报 #{ticket}</b>\n\n{answer}",
+        EN: "<b>The admins answered your report #{ticket}</b>\n\n{answer}",
+    },
+    "answer_sent": {
+        ZH: "已答复举报 #{ticket}，答复将发送给举报人。",
+        EN: "Report #{ticket} answered: the reporter will be sent your answer.",
+    },
     "channel_bound": {
         ZH: "已绑定频道 {channel}，新文章将发布到这里。",
         EN: "Channel {channel} bound: new articles go there.",
@@ -234,6 +249,20 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
     "busy": {ZH: "请求太频繁，请稍后再试。", EN: "Too many requests; please wait a moment."},
     "sorry": {ZH: "抱歉，出了点问题，请稍后再试。", EN: "Sorry, something went wrong; please try again later."},
     "not_saved": {ZH: "暂时无法保存，请稍后再试。", EN: "That cannot be saved for now; please try again later."},
+    # Errors to the admins (bot.alerts): the command and the exception's type, never what the user wrote.
+    "alert": {
+        ZH: "⚠️ <b>处理出错</b>\n命令：{command}\n错误：<code>{error}</code>{more}\n"
+        "同类错误 10 分钟内只通知一次，详情见日志。",
+        EN: "⚠️ <b>An update failed</b>\nCommand: {command}\nError: <code>{error}</code>{more}\n"
+        "One message per kind of error in 10 minutes; the log has the details.",
+    },
+    "alert_untold": {
+        ZH: "\n上次通知后又发生 {count} 次（未逐一通知）。",
+        EN: "\n{count} more since the last message (not told one by one).",
+    },
+    "alert_button": {ZH: "按钮", EN: "a button"},
+    "alert_message": {ZH: "消息（内容不显示）", EN: "a message (not shown)"},
+    "alert_no_update": {ZH: "（无）", EN: "(none)"},
     "stale_button": {ZH: "这个按钮已失效。", EN: "That button has expired."},
     "edited": {
         ZH: "修改过的命令不会再次执行，请重新发送。",

@@ -80,10 +80,12 @@ __all__ = [
     "active_subscriber_ids",
     "active_subscribers",
     "add_filter",
+    "answer_report",
     "articles_for_digest",
     "bind_channel",
     "claim_due",
     "clear_filters",
+    "count_reports",
     "count_subscribers",
     "create_announcement",
     "create_report",
@@ -111,6 +113,7 @@ __all__ = [
     "pending_count",
     "recent_reports",
     "remove_filter",
+    "report_of_notice",
     "reports_to_forward",
     "set_announcement_status",
     "set_followed_sources",
@@ -1214,6 +1217,44 @@ async def recent_reports(*, session: AsyncSession, limit: int = 20) -> list[Repo
     """Return the latest reports, newest first."""
     stmt = select(Report).order_by(Report.id.desc()).limit(limit).execution_options(populate_existing=True)
     return list((await session.execute(stmt)).scalars())
+
+
+async def count_reports(*, session: AsyncSession) -> tuple[int, int]:
+    """Return how many reports are open and how many answered."""
+    answered = func.count(Report.answered_at)
+    opened, done = (await session.execute(select(func.count() - answered, answered))).one()
+    return opened, done
+
+
+async def report_of_notice(*, session: AsyncSession, chat_id: int, message_id: int) -> Report | None:
+    """Return the report whose notice to an admin's chat is Telegram message `message_id` there, or None.
+
+    The sender records each row's message ids (`telegram_message_ids`): a reply to the notice names one.
+    """
+    ids = OutboxRow.telegram_message_ids
+    sent: ColumnElement[bool]
+    if _is_postgres(session):
+        sent = ids.cast(postgresql.JSONB).contains([message_id])
+    else:
+        sent = exists(
+            select(1).select_from(func.json_each(ids).table_valued("value")).where(column("value") == message_id)
+        )
+    stmt = select(OutboxRow.key).where(OutboxRow.kind == OutboxKind.REPORT, OutboxRow.chat_id == chat_id, sent)
+    key = (await session.execute(stmt.limit(1))).scalar()
+    return None if key is None else await get_report(session=session, report_id=int(key))
+
+
+async def answer_report(
+    *, session: AsyncSession, report_id: int, answer: str, answered_by: int, now: datetime | None = None
+) -> None:
+    """Record an admin's answer to a report: it is answered (a later answer replaces the one kept)."""
+    stmt = (
+        update(Report)
+        .where(Report.id == report_id)
+        .values(answer=answer, answered_by=answered_by, answered_at=_aware(now or _now(), "now"))
+        .execution_options(synchronize_session="fetch")
+    )
+    await session.execute(stmt)
 
 
 async def reports_to_forward(*, session: AsyncSession, limit: int = 20) -> list[Report]:

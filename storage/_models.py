@@ -24,8 +24,10 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    func,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 from summarizer import Summary
 
@@ -202,6 +204,13 @@ class ArticleRecord(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it was first fetched")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When its stored content last changed")
 
+    # What to credit: the outlet the page names, else the configured source's name (never blank).
+    outlet: Mapped[str] = column_property(
+        func.coalesce(
+            source_name, select(Source.name).where(Source.id == source_id).correlate_except(Source).scalar_subquery()
+        )
+    )
+
     summary: Mapped[SummaryRecord | None] = relationship(lazy="raise", viewonly=True)
 
 
@@ -257,6 +266,7 @@ class OutboxKind(StrEnum):
     ANNOUNCEMENT = "announcement"  # key: the announcement id
     CHANNEL_POST = "channel_post"  # key: the article id
     REPORT = "report"  # key: the report's ticket number; one row per admin
+    REPORT_ANSWER = "report_answer"  # key: "ticket:admin chat:admin's reply message id"; to the reporter's chat
 
 
 class OutboxStatus(StrEnum):
@@ -357,7 +367,7 @@ class OutboxRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[OutboxKind] = mapped_column(
-        EnumText(OutboxKind), comment="digest, announcement, channel_post or report"
+        EnumText(OutboxKind), comment="digest, announcement, channel_post, report or report_answer"
     )
     key: Mapped[str] = mapped_column(
         String(128), comment="Which one of its kind: digest date, announcement id, article id"
@@ -423,6 +433,9 @@ class Report(Base):
     text: Mapped[str] = mapped_column(Text, comment="What was reported")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it was reported")
     forwarded: Mapped[bool] = mapped_column(default=False, comment="Whether the admins have been sent it")
+    answer: Mapped[str | None] = mapped_column(Text, comment="An admin's latest answer to the reporter; NULL: open")
+    answered_by: Mapped[int | None] = mapped_column(BigInteger, comment="Telegram user id of the admin who answered")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="When it was last answered")
 
 
 class Channel(Base):

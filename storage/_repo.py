@@ -331,14 +331,21 @@ async def get_article(*, session: AsyncSession, article_id: int) -> ArticleRecor
     return await _one_article(session, ArticleRecord.id == article_id)
 
 
-async def recent_contacts(*, session: AsyncSession, articles: int = 200) -> list[dict[str, str | None]]:
-    """Return the distinct reporting contacts printed on the newest articles, first seen first."""
-    stmt = select(ArticleRecord.contacts).order_by(ArticleRecord.id.desc()).limit(articles)
-    seen: dict[tuple[str | None, str | None], dict[str, str | None]] = {}
-    for contacts in (await session.execute(stmt)).scalars():
+async def recent_contacts(*, session: AsyncSession, articles: int = 200) -> dict[str, list[dict[str, str | None]]]:
+    """Return the distinct reporting contacts printed on the newest articles by outlet (the page's 来源,
+    else the configured source's name), outlets and their contacts first seen first."""
+    stmt = (
+        select(ArticleRecord.source_name, Source.name, ArticleRecord.contacts)
+        .join(Source, Source.id == ArticleRecord.source_id)
+        .order_by(ArticleRecord.id.desc())
+        .limit(articles)
+    )
+    outlets: dict[str, dict[tuple[str | None, str | None], dict[str, str | None]]] = {}
+    for outlet, source, contacts in await session.execute(stmt):
+        seen = outlets.setdefault(outlet or source, {})
         for contact in contacts or []:
             seen.setdefault((contact.get("label"), contact.get("value")), contact)
-    return list(seen.values())
+    return {outlet: list(seen.values()) for outlet, seen in outlets.items() if seen}
 
 
 async def get_article_by_url(*, session: AsyncSession, url: str) -> ArticleRecord | None:

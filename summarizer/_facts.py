@@ -20,8 +20,9 @@ _MEETING_SUFFIX = (
 # As for titles below: a class of the suffixes' first characters, tried before the suffixes.
 _MEETING_END = "[" + "".join(sorted({s[0] for s in _MEETING_SUFFIX.split("|")})) + "]"
 _MEETING = re.compile(rf"[^，,。；;：:、\s“”\"（）()]{{2,40}}?(?={_MEETING_END})(?:{_MEETING_SUFFIX})")
-# Words after which the meeting name starts: 主持召开X / 出席X.
-_MEETING_LEAD = re.compile(r".*(?:召开|举行|出席|主持|参加|消息|电|在)")
+# Words after which the meeting name starts: 主持召开X / 出席X / 召开的X.
+# 的 too: 农业农村厅召开的全区农牧业工作会议 names 全区农牧业工作会议.
+_MEETING_LEAD = re.compile(r".*(?:召开|举行|出席|主持|参加|消息|电|在)的?")
 _MEETING_BAD = re.compile(r"^(?:此次|这次|本次|本届|该|各|这个|会上|次)|精神$")
 
 _TITLES = (

@@ -23,7 +23,7 @@ from summarizer._weights import WEIGHTS
 __all__ = ["VERSION", "Document", "Reading", "read", "summarize"]
 
 # Bump when the output for the same input changes, so stored summaries get recomputed.
-VERSION = "2.1.0"
+VERSION = "2.1.1"
 DEFAULT_BUDGET = 200
 
 

@@ -17,3 +17,9 @@ class Stored:
     source_name: str | None = "市政府网"
     published_at: datetime | None = None
     contacts: list[dict[str, str | None]] = field(default_factory=list)
+    configured: str = "示例"  # the configured source's name
+
+    @property
+    def outlet(self) -> str:
+        """The page's outlet, else the configured source's name, as storage gives it."""
+        return self.source_name or self.configured

@@ -13,6 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from bot.render import shown_head
 from ingest import Article, Contact
 from summarizer import Summary
 
@@ -67,9 +68,16 @@ def render_summary(console: Console, article: Article, summary: Summary) -> None
     if summary.directives:
         rows: list[tuple[str, Text | str]] = []
         for n, d in enumerate(summary.directives, 1):
+            # The head in bold where the text says it, so it is read once.
+            at, head = shown_head(d.text, d.head)
             line = Text()
-            line.append(d.head, style="bold")
-            line.append("：" + d.text)
+            if at < 0:
+                line.append(head, style="bold")
+                line.append("：" + d.text)
+            else:
+                line.append(d.text[:at])
+                line.append(head, style="bold")
+                line.append(d.text[at + len(head) :])
             rows.append((f"{n}.", line))
         parts += [_section(f"部署要求（{len(summary.directives)} 条）"), _list(rows)]
     if summary.keywords:
@@ -193,5 +201,5 @@ def render_articles(console: Console, rows: Sequence[Any], tz: tzinfo) -> None:
         table.add_column(column, overflow="fold")
     for row in rows:
         when = row.published_at.astimezone(tz).strftime("%Y-%m-%d") if row.published_at else "—"
-        table.add_row(str(row.id), when, Text(row.title or "（无标题）"), Text(row.source_name or ""))
+        table.add_row(str(row.id), when, Text(row.title or "（无标题）"), Text(row.outlet))
     console.print(table)

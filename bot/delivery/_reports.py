@@ -1,4 +1,5 @@
-"""Report notices to the admins: outbox rows, one per admin, in the transaction that files the report.
+"""Report notices to the admins: outbox rows, one per admin, in the transaction that files the report;
+an admin's answer to the reporter: an outbox row in the transaction that marks the report answered.
 
 A report is acknowledged only after it and its notices committed together, so a notice survives
 a Telegram outage (the sender retries it) and a crash after the acknowledgement (the next start
@@ -14,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.render import esc_user
 from bot.texts import t
-from storage import OutboxKind, Report, enqueue, mark_report_forwarded, reports_to_forward
+from storage import OutboxKind, Report, answer_report, enqueue, mark_report_forwarded, reports_to_forward
 
-__all__ = ["enqueue_report_notice", "forward_waiting_reports", "report_notice"]
+__all__ = ["enqueue_report_answer", "enqueue_report_notice", "forward_waiting_reports", "report_notice"]
 
 _PAGE = 100  # waiting reports enqueued per transaction
 
@@ -54,3 +55,20 @@ async def forward_waiting_reports(sessions: async_sessionmaker[AsyncSession], ad
         if len(waiting) < _PAGE:
             break
     return added
+
+
+async def enqueue_report_answer(
+    session: AsyncSession, *, report: Report, answer: str, admin: int, reply_id: int
+) -> bool:
+    """Enqueue an admin's answer for the reporter's chat and mark the report answered, in the caller's
+    transaction; return whether it was new (`reply_id`, the admin's reply, makes a redelivered update one answer)."""
+    text = t("zh", "report_answer", ticket=report.id, answer=esc_user(answer))
+    added = await enqueue(
+        session=session,
+        kind=OutboxKind.REPORT_ANSWER,
+        key=f"{report.id}:{admin}:{reply_id}",
+        chat_ids=[report.chat_id],
+        payload={"parts": [{"text": text}]},
+    )
+    await answer_report(session=session, report_id=report.id, answer=answer, answered_by=admin)
+    return added > 0

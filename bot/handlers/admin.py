@@ -20,6 +20,7 @@ from storage import (
     AnnouncementStatus,
     article_count_by_source,
     bind_channel,
+    count_reports,
     count_subscribers,
     create_announcement,
     delivery_stats,
@@ -206,26 +207,34 @@ async def ingest_now(update: Update, context: Context) -> None:
 
 
 async def reports(update: Update, context: Context) -> None:
-    """List the most recent user reports, with who filed them."""
+    """List the most recent user reports, with who filed them and whether (and how) they were answered."""
     if await _refuse(update, context):
         return
+    language = lang(update)
     async with context.bot_data.ready.sessions() as session:
         rows = await recent_reports(session=session, limit=20)
+        opened, answered = await count_reports(session=session)
     if not rows:
-        await _reply(update, t(lang(update), "no_reports"))
+        await _reply(update, t(language, "no_reports"))
         return
     zone = context.bot_data.zone
-    shown = ""
+    shown = t(language, "reports_title", open=opened, answered=answered)
     for r in rows:
+        state = (
+            t(language, "report_answered", at=f"{r.answered_at.astimezone(zone):%m-%d %H:%M}")
+            if r.answered_at is not None
+            else t(language, "report_open")
+        )
         entry = (
             f"<b>#{r.id}</b> {r.created_at.astimezone(zone):%m-%d %H:%M} {esc_user(r.name or '?')}"
             + (f" @{esc_user(r.username)}" if r.username else "")
-            + f" <code>{r.user_id}</code>\n{esc_user(r.text[:300])}"
+            + f" <code>{r.user_id}</code> · <i>{state}</i>\n{esc_user(r.text[:300])}"
+            + (f"\n↳ {esc_user(r.answer[:300])}" if r.answer else "")
         )
         # Whole reports only: a cut inside a tag or an entity is a message Telegram refuses.
-        if shown and len(shown) + 2 + len(entry) > LIMIT:
+        if len(shown) + 2 + len(entry) > LIMIT:
             break
-        shown = f"{shown}\n\n{entry}" if shown else entry
+        shown = f"{shown}\n\n{entry}"
     await _reply(update, shown)
 
 

@@ -339,7 +339,7 @@ async def _press_contacts(query: CallbackQuery, update: Update, context: Context
         await query.answer(t(language, "not_found", id=args[0]))
         return
     await query.answer()
-    await _reply(update, contacts_text(article.contacts, language))
+    await _reply(update, contacts_text([(None, article.contacts)], language))
 
 
 async def _press_latest(query: CallbackQuery, update: Update, context: Context, args: Args, language: str) -> None:

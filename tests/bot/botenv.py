@@ -62,12 +62,19 @@ class BotEnv:
         timeout: float = 5.0,
         chat: int | None = None,
         anonymous: bool = False,
+        reply_to: Sent | None = None,
     ) -> Sent:
-        """Send `text` as `user` (in `chat`, by default theirs; `anonymous`: as the group) and return
-        the bot's next message to that chat."""
+        """Send `text` as `user` (in `chat`, by default theirs; `anonymous`: as the group; in reply to
+        `reply_to`) and return the bot's next message to that chat."""
         return await self._next(
             lambda: self.emulator.send_text(
-                user, text, chat_id=chat, language_code=language, first_name=f"用户{user}", anonymous=anonymous
+                user,
+                text,
+                chat_id=chat,
+                language_code=language,
+                first_name=f"用户{user}",
+                anonymous=anonymous,
+                reply_to=reply_to,
             ),
             chat_id=user if chat is None else chat,
             method="sendMessage",

@@ -14,6 +14,7 @@ from bot.render import (
     LIMIT,
     DigestItem,
     channel_post,
+    contacts_text,
     digest_messages,
     fetch_failure,
     full_pages,
@@ -165,3 +166,21 @@ def test_every_message_parses_and_fits_whatever_the_article(
         assert len(parse_html(message)) <= LIMIT, message[:200]  # raises where Telegram refuses the HTML
     assert all(len(page) <= LIMIT - 40 for page in pages)  # room for the page counter
     assert "".join(parse_html(pages[0]).split("\n", 2)[2:]).strip()  # the first page has text, not only the header
+
+
+def test_contacts_are_listed_under_their_outlet_each_once() -> None:
+    phone = {"label": "举报电话", "value": "0716-8445200"}
+    text = contacts_text(
+        [("荆州日报", [phone]), ("<光明网>", [phone, {"label": "举报入口", "value": None}]), ("空", [phone])], "zh"
+    )
+    assert text.split("\n") == [
+        "<b>举报方式</b>",
+        "",
+        "<b>荆州日报</b>",
+        "• 举报电话：0716-8445200",
+        "",
+        "<b>&lt;光明网&gt;</b>",  # an outlet is page text: escaped
+        "• 举报入口",
+    ]  # an outlet left with nothing new gets no heading
+    assert contacts_text([(None, [phone])], "zh") == "<b>举报方式</b>\n• 举报电话：0716-8445200"
+    assert contacts_text([], "zh") == "<b>举报方式</b>\n暂无举报方式。"

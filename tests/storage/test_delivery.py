@@ -23,10 +23,12 @@ from storage import (
     active_subscriber_ids,
     active_subscribers,
     add_filter,
+    answer_report,
     articles_for_digest,
     bind_channel,
     claim_due,
     clear_filters,
+    count_reports,
     count_subscribers,
     create_announcement,
     create_report,
@@ -56,6 +58,7 @@ from storage import (
     pending_count,
     recent_reports,
     remove_filter,
+    report_of_notice,
     reports_to_forward,
     set_announcement_status,
     set_followed_sources,
@@ -683,6 +686,25 @@ async def test_reports_get_increasing_ticket_numbers(session: AsyncSession) -> N
         "张三",
         False,
     )
+
+
+async def test_a_notice_message_names_its_report_until_answered(session: AsyncSession) -> None:
+    first, second = [await create_report(session=session, user_id=9, chat_id=9, text=f"举报{i}") for i in range(2)]
+    for report in (first, second):
+        await enqueue(session=session, kind=OutboxKind.REPORT, key=str(report.id), chat_ids=[1, 2], payload=MESSAGE)
+    # The sender records what Telegram numbered each notice, per admin chat; message 7 in chat 2 is #2's.
+    rows = {(r.key, r.chat_id): r.id for r in await claim_due(session=session, worker="w", limit=10)}
+    await mark_sent_many(session=session, sent=[(rows[str(first.id), 2], [6]), (rows[str(second.id), 2], [7])])
+    await enqueue(session=session, kind=OutboxKind.ANNOUNCEMENT, key="1", chat_ids=[2], payload=MESSAGE)
+    found = await report_of_notice(session=session, chat_id=2, message_id=7)
+    assert found is not None and found.id == second.id
+    assert await report_of_notice(session=session, chat_id=1, message_id=7) is None  # another admin's chat
+    assert await report_of_notice(session=session, chat_id=2, message_id=8) is None
+    assert await count_reports(session=session) == (2, 0)
+    await answer_report(session=session, report_id=second.id, answer="已处理", answered_by=2, now=T0)
+    got = await get_report(session=session, report_id=second.id)
+    assert got is not None and (got.answer, got.answered_by, got.answered_at) == ("已处理", 2, T0)
+    assert await count_reports(session=session) == (1, 1)
 
 
 async def test_channels_are_bound_rebound_and_unbound(session: AsyncSession) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -26,6 +27,7 @@ from storage import (
     latest_articles,
     list_sources_health,
     make_sessionmaker,
+    recent_contacts,
     record_source_run,
     remember_search,
     save_fetch_state,
@@ -106,6 +108,26 @@ async def store(
         fetched_at=fetched_at,
         near_duplicate_bits=near_duplicate_bits,
     )
+
+
+async def test_an_article_without_an_outlet_is_credited_and_grouped_under_its_configured_source(
+    session: AsyncSession,
+) -> None:
+    await store(session, make_article())
+    # No 来源 on the page: its contacts go under the configured source's name.
+    unnamed = replace(
+        make_article(url="https://www.jingzhou.gov.cn/news/2.html", title="另一篇", paragraphs=("另一篇的正文。",)),
+        source=None,
+        contacts=[Contact.of("举报电话", "0716-8445200"), Contact.of("举报邮箱", "jb@jingzhou.gov.cn")],
+    )
+    second = await store(session, unnamed, simhash=other(1))
+    stored = await get_article(session=session, article_id=second.article_id)
+    assert stored is not None and (stored.source_name, stored.outlet) == (None, "荆州新闻网")  # credited: the source
+    grouped = await recent_contacts(session=session)
+    assert [(outlet, [c["value"] for c in contacts]) for outlet, contacts in grouped.items()] == [
+        ("荆州新闻网", ["0716-8445200", "jb@jingzhou.gov.cn"]),  # newest first
+        ("荆州日报", ["0716-8445200"]),
+    ]
 
 
 async def test_ensure_source_returns_one_id_and_follows_the_configuration(session: AsyncSession) -> None:

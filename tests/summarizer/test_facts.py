@@ -38,6 +38,11 @@ def test_meeting_after_convene_verb() -> None:
     assert facts.date == "12月2日"
 
 
+def test_meeting_after_convene_verb_and_de() -> None:
+    facts = find_facts("", ["记者近日从西藏自治区农业农村厅召开的全区农牧业工作会议上了解到，全区改造厕所4.66万座。"])
+    assert facts.meeting == "全区农牧业工作会议"
+
+
 def test_documents_only_after_adoption_verbs() -> None:
     facts = find_facts(
         "",

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,20 @@ def test_summarize_prints_a_readable_summary() -> None:
         "0716-8445200",
     ):
         assert expected in result.output
+    # Each directive says its head once, where it stands: 要守底线, not 守底线：要守底线.
+    assert "要守底线" in result.output and "守底线：" not in result.output
+
+
+def test_summarize_names_a_meeting_without_the_words_before_it() -> None:
+    result = runner.invoke(app, ["summarize", str(SAMPLES / "tibet-2022-02-13.html")])
+    assert result.exit_code == 0, result.output
+    assert "会议 全区农牧业工作会议" in result.output
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"newsbot {version('newsbot')}"
 
 
 def test_summarize_json_shape() -> None:

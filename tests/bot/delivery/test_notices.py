@@ -79,6 +79,43 @@ async def test_a_report_filed_with_no_admin_is_sent_once_admins_are_configured(t
             await emulator.wait_for(lambda s: s.chat_id == ADMIN and "新举报 #1" in (s.text or ""), timeout=20)
 
 
+async def test_an_admins_reply_to_a_notice_reaches_the_reporter_and_marks_the_report_answered(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    async with BotAPIEmulator(token=TOKEN) as emulator:
+        await _started(url, emulator)
+        async with running(make_settings(url, emulator, admins=(ADMIN, SECOND_ADMIN)), emulator) as env:
+            await env.ask("/report 路口红绿灯坏了")
+            await env.ask("/report 小区垃圾无人清运", user=5001)
+            notices = {}
+            for ticket in (1, 2):
+                notices[ticket] = await emulator.wait_for(
+                    lambda s, n=ticket: s.chat_id == SECOND_ADMIN and f"新举报 #{n}" in (s.text or ""), timeout=20
+                )
+            await asyncio.sleep(0.5)  # the sender records the notices' message ids within 0.2 s of sending
+            # The second admin answers #2 by replying to its notice in their own chat.
+            ack = await env.ask("已通知物业，<b>明天</b>清运", user=SECOND_ADMIN, reply_to=notices[2])
+            assert "已答复举报 #2" in (ack.text or "")
+            got = await emulator.wait_for(lambda s: s.chat_id == 5001 and "管理员回复" in (s.text or ""), timeout=20)
+            assert "管理员回复了你的举报 #2" in (got.text or "")
+            assert "已通知物业，&lt;b&gt;明天&lt;/b&gt;清运" in (got.text or "")  # typed tags are text
+            # A reply to another of the bot's messages, or from a non-admin, is free text as before.
+            hint = await env.ask("这是什么？", user=SECOND_ADMIN, reply_to=ack)
+            assert "/summary" in (hint.text or "")
+            listing = await env.ask("/reports", user=ADMIN)
+            await asyncio.sleep(0.5)
+        entries = (listing.text or "").split("\n\n")
+        assert "待回复 1，已回复 1" in entries[0]
+        answered = next(e for e in entries if e.startswith("<b>#2</b>"))
+        opened = next(e for e in entries if e.startswith("<b>#1</b>"))
+        assert "已回复" in answered and "↳ 已通知物业" in answered
+        assert "待回复" in opened and "↳" not in opened
+        # The answer reached the reporter once, and nobody else.
+        assert len([s for s in emulator.messages_to(5001) if "管理员回复" in (s.text or "")]) == 1
+        assert not [s for s in emulator.messages_to(USER) if "管理员回复" in (s.text or "")]
+
+
 async def test_an_announcement_cut_short_midway_is_finished_once_per_subscriber_after_a_restart(
     tmp_path: Path,
 ) -> None:

@@ -186,7 +186,10 @@ async def test_a_huge_title_and_first_paragraph_fit_every_message(bot_env: BotEn
 
 async def test_report_contacts_and_filing(bot_env: BotEnv) -> None:
     contacts = await bot_env.ask("/report")
-    assert "违法和不良信息举报：0716-8445200" in (contacts.text or "")
+    # Each outlet's hotlines under its name: the Jingzhou one is not the Yunnan paper's.
+    outlets = dict(block.split("\n", 1) for block in (contacts.text or "").split("\n\n")[1:-1])
+    assert "违法和不良信息举报：0716-8445200" in outlets["<b>荆州广播电视台</b>"]
+    assert "0871-64166935" in outlets["<b>云南日报</b>"] and "0716" not in outlets["<b>云南日报</b>"]
     with bot_env.emulator.watch() as queue:
         ack = await bot_env.ask("/report 某单位违规收费 <b>请查处</b>")
         assert "#1" in (ack.text or "")
@@ -331,3 +334,10 @@ async def test_digest_previews_the_next_digest_without_moving_its_mark(bot_env: 
         assert await enqueue_due_digests(services.sessions, now=next_local(8, 5)) == 1
     digest = await bot_env.emulator.wait_for(lambda s: s.chat_id == USER and "每日摘要" in (s.text or ""), timeout=10)
     assert "订阅之后的新闻" in (digest.text or "")
+
+
+async def test_an_article_whose_page_names_no_outlet_is_credited_to_its_configured_source(bot_env: BotEnv) -> None:
+    latest = await bot_env.ask("/latest 10")
+    lines = (latest.text or "").split("\n")
+    meta = lines[next(i for i, line in enumerate(lines) if "厕所革命" in line) + 1]
+    assert "示例" in meta  # the Tibet page credits nobody: the configured source's name, not a blank

@@ -337,6 +337,7 @@ class Listed:
     title: str
     url: str = "file:///x.txt"
     source_name: str | None = "测试"
+    outlet: str | None = "测试"
     published_at: datetime | None = None
     paragraphs: list[str] = field(default_factory=list)
     contacts: list[dict[str, str | None]] = field(default_factory=list)
