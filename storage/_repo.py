@@ -40,6 +40,7 @@ __all__ = [
     "remember_search",
     "save_fetch_state",
     "save_summary",
+    "saved_search_id",
     "schedule_source_run",
     "search_articles",
     "searched_words",
@@ -404,11 +405,21 @@ async def search_articles(
     return await _newest(session, matches, limit, offset)
 
 
+async def saved_search_id(*, session: AsyncSession, words: str) -> int | None:
+    """Return the id naming `words` in buttons, or None if they were never searched (a read only)."""
+    return (await session.execute(select(Search.id).where(Search.words == words))).scalar_one_or_none()
+
+
 async def remember_search(*, session: AsyncSession, words: str) -> int:
-    """Return the id naming `words` in buttons, adding a row the first time they are searched."""
+    """Return the id naming `words` in buttons, adding a row the first time they are searched.
+
+    A write: read `saved_search_id` first, so a search asked before costs no write transaction.
+    """
     stmt = _insert(session, Search).values(words=words, created_at=_now()).on_conflict_do_nothing()
     await session.execute(stmt)
-    return (await session.execute(select(Search.id).where(Search.words == words))).scalar_one()
+    found = await saved_search_id(session=session, words=words)
+    assert found is not None
+    return found
 
 
 async def searched_words(*, session: AsyncSession, search_id: int) -> str | None:

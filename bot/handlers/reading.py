@@ -33,6 +33,7 @@ from storage import (
     get_article_by_url,
     latest_articles,
     remember_search,
+    saved_search_id,
     search_articles,
     searched_words,
 )
@@ -268,13 +269,24 @@ async def search(update: Update, context: Context) -> None:
     if not words:
         await _reply(update, t(lang(update), "search_hint"))
         return
-    # The [更多] button names the words by id: any old page's button pages through its own words.
-    async with context.bot_data.ready.sessions.begin() as session:
-        search_id = await remember_search(session=session, words=words)
-    await _show_search(update, context, search_id, words, offset=0)
+    await _show_search(update, context, words, offset=0)
 
 
-async def _show_search(update: Update, context: Context, search_id: int, words: str, *, offset: int) -> None:
+async def _search_id(context: Context, words: str) -> int:
+    """Return the id the [更多] button names `words` by: any old page's button pages through its own words.
+
+    Words searched before are only read (on SQLite a write transaction waits for the file's lock).
+    """
+    sessions = context.bot_data.ready.sessions
+    async with sessions() as session:
+        known = await saved_search_id(session=session, words=words)
+    if known is None:
+        async with sessions.begin() as session:
+            known = await remember_search(session=session, words=words)
+    return known
+
+
+async def _show_search(update: Update, context: Context, words: str, *, offset: int) -> None:
     language = lang(update)
 
     async def make() -> Shown:
@@ -282,6 +294,8 @@ async def _show_search(update: Update, context: Context, search_id: int, words: 
             rows = await search_articles(session=session, words=words, limit=_SEARCH_PAGE + 1, offset=offset)
         if not rows:
             return t(language, "no_match", words=esc(words)), None
+        # Inside the kept reply: the same search asked by many at once looks its id up once.
+        search_id = await _search_id(context, words)
         return latest_message(
             rows[:_SEARCH_PAGE],
             language,
@@ -355,7 +369,7 @@ async def _press_search(query: CallbackQuery, update: Update, context: Context, 
         await query.answer(t(language, "stale_button"))
         return
     await query.answer()
-    await _show_search(update, context, search_id, words, offset=offset)
+    await _show_search(update, context, words, offset=offset)
 
 
 _PRESSES: dict[Action, Callable[[CallbackQuery, Update, Context, Args, str], Awaitable[None]]] = {
