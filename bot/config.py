@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
+from enum import StrEnum
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ingest import Contact, FetchConfig, Fetcher, Source, SourceKind
@@ -22,6 +33,8 @@ __all__ = [
     "DeliverySettings",
     "FetchSettings",
     "FloodSettings",
+    "RobotKind",
+    "RobotSettings",
     "Settings",
     "SourceSettings",
     "Webhook",
@@ -140,6 +153,88 @@ class FloodSettings(BaseModel):
     seconds: float = Field(60.0, gt=0)
 
 
+class RobotKind(StrEnum):
+    """The work-chat apps whose group robots take messages by webhook."""
+
+    WECOM = "wecom"  # 企业微信
+    DINGTALK = "dingtalk"  # 钉钉
+    FEISHU = "feishu"  # 飞书
+
+
+_HH_MM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+
+
+class RobotSettings(BaseModel):
+    """One `[[robots]]` table: a group robot that gets the digests and announcements by webhook.
+
+    The whole `url` (its key, access_token or hook id) and `secret` are credentials: SecretStr,
+    so neither shows in a repr or a log, and `bot.redact` masks both wherever they are printed.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    kind: RobotKind
+    url: SecretStr
+    secret: SecretStr | None = None  # DingTalk 加签 / Feishu 签名校验
+    digest_time: time | None = None  # None: announcements (and `each` posts) only
+    sources: list[str] = []  # empty: every source
+    keywords: list[str] = []  # empty: every article
+    script: Literal["hans", "hant"] = "hans"
+    mode: Literal["digest", "each"] = "digest"
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _named(cls, data: Any, handler: ModelWrapValidatorHandler[RobotSettings]) -> RobotSettings:
+        """Name the robot in every problem with its table: "robots.2" alone says little among several."""
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            name = data.get("name") if isinstance(data, dict) else None
+            # The messages only: a problem's input may be the url or the secret.
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'robot'}: {e['msg']}" for e in exc.errors())
+            raise ValueError(f"robot {name!r}: {problems}") from None
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _hh_mm(cls, value: Any) -> Any:
+        """Take "08:00" only: pydantic's own parsing would take "8" as 00:00:08."""
+        if isinstance(value, str):
+            if not (match := _HH_MM.fullmatch(value)):
+                raise ValueError(f"a digest_time is HH:MM, as 08:00, not {value!r}")
+            return time(int(match[1]), int(match[2]))
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _web_url(cls, url: SecretStr) -> SecretStr:
+        """Refuse at start-up a webhook that is no http(s) URL (without echoing it: it is the key)."""
+        parts = urlsplit(url.get_secret_value())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("a robot's url is its webhook address, starting with https://")
+        return url
+
+    @model_validator(mode="after")
+    def _secret_where_signed(self) -> RobotSettings:
+        """Refuse a secret for WeCom: it signs nothing, and the operator likely pasted it into the wrong table."""
+        if self.kind is RobotKind.WECOM and self.secret is not None:
+            # Runs after `_named`: names the robot itself.
+            raise ValueError(f"robot {self.name!r}: a WeCom robot has no secret (WeCom does not sign its webhooks)")
+        return self
+
+    def credentials(self) -> list[str]:
+        """Return what must never be printed: the url, its key (a query value or the hook id), the secret."""
+        url = self.url.get_secret_value()
+        parts = urlsplit(url)
+        found = [url, *(value for _, value in parse_qsl(parts.query))]
+        segments = parts.path.rstrip("/").split("/")
+        if "hook" in segments[:-1]:  # Feishu: /open-apis/bot/v2/hook/<id>
+            found.append(segments[-1])
+        if self.secret is not None:
+            found.append(self.secret.get_secret_value())
+        return found
+
+
 def sample_source() -> SourceSettings:
     """Return the embedded default: a folder source over the sample articles shipped with newsbot."""
     folder = files("ingest") / "samples"
@@ -167,6 +262,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     delivery: DeliverySettings = DeliverySettings()
     flood: FloodSettings = FloodSettings()
+    robots: list[RobotSettings] = []
     webhook_secret: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"  # of `newsbot run`'s log
 
@@ -229,6 +325,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"two sources are named {source.name!r}")
             seen.add(source.name)
         return sources
+
+    @model_validator(mode="after")
+    def _robots_known(self) -> Settings:
+        """Refuse two robots with one name (it keys their deliveries) and a robot naming no configured source."""
+        names = {s.name for s in self.sources}
+        seen: set[str] = set()
+        for robot in self.robots:
+            if robot.name in seen:
+                raise ValueError(f"two robots are named {robot.name!r}")
+            seen.add(robot.name)
+            if unknown := [s for s in robot.sources if s not in names]:
+                raise ValueError(f"robot {robot.name!r}: no source is named {', '.join(map(repr, unknown))}")
+        return self
 
     @field_validator("admins", mode="before")
     @classmethod

@@ -1,4 +1,5 @@
-"""Keep the secrets (the bot token, the database and proxy passwords, the webhook secret) out of logs and errors.
+"""Keep the secrets (the bot token, the database and proxy passwords, the webhook secret, the group
+robots' webhooks and signing secrets) out of logs and errors.
 
 Libraries put them where we do not look: Bot API URLs carry the token and httpx logs every request
 URL at INFO; python-telegram-bot's `InvalidToken` message quotes the token. `install` puts a filter
@@ -24,7 +25,8 @@ _SHORTEST = 4  # characters: masking a shorter "secret" would mangle every log l
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """Return what must never be printed: the token's secret half, the DB and proxy passwords, the webhook secret."""
+    """Return what must never be printed: the token's secret half, the DB and proxy passwords, the webhook
+    secret, each robot's webhook URL, key and signing secret."""
     found: list[str] = []
     if settings.token is not None:
         token = settings.token.get_secret_value()
@@ -40,6 +42,8 @@ def secrets_of(settings: Settings) -> list[str]:
         found += [unquote(proxy_password), proxy_password]  # as meant, and as written in the URL
     if settings.webhook_secret is not None:
         found.append(settings.webhook_secret.get_secret_value())
+    for robot in settings.robots:
+        found += robot.credentials()
     return found
 
 

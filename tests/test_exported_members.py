@@ -20,6 +20,7 @@ PACKAGES = [
     "bot.emulator",
     "bot.handlers",
     "bot.pipeline",
+    "bot.robots",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -175,4 +176,61 @@ def test_duplicate_source_names(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text(one + one, encoding="utf-8")
     with pytest.raises(ConfigError, match="two sources"):
+        load_settings(config)
+
+
+ROBOT = 'name = "荆州通报群"\nkind = "dingtalk"\nurl = "https://oapi.dingtalk.com/robot/send?access_token=tok-123456"\n'
+
+
+def test_robots_table(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[[robots]]\n{ROBOT}secret = "SECabcdef"\ndigest_time = "08:05"\nsources = ["示例"]\nscript = "hant"\n'
+        '\n[[robots]]\nname = "飞书群"\nkind = "feishu"\nurl = "https://open.feishu.cn/open-apis/bot/v2/hook/hook-id-9"\n'
+        'mode = "each"\nkeywords = ["防汛"]\n',
+        encoding="utf-8",
+    )
+    dingtalk, feishu = load_settings(config).robots
+    assert (dingtalk.kind, dingtalk.digest_time, dingtalk.sources, dingtalk.script) == (
+        "dingtalk",
+        time(8, 5),
+        ["示例"],
+        "hant",
+    )
+    assert (dingtalk.mode, feishu.mode, feishu.digest_time, feishu.keywords) == ("digest", "each", None, ["防汛"])
+    assert "tok-123456" not in repr(dingtalk) and "SECabcdef" not in repr(dingtalk)
+    assert set(dingtalk.credentials()) >= {"tok-123456", "SECabcdef"}
+    assert "hook-id-9" in feishu.credentials()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            ROBOT.replace("dingtalk", "slack", 1),
+            r"robot '荆州通报群': kind: Input should be 'wecom', 'dingtalk' or 'feishu'",
+        ),
+        (
+            'name = "企微群"\nkind = "wecom"\nurl = "https://qyapi.weixin.qq.com/x?key=k-1234"\nsecret = "SEC1234"\n',
+            "robot '企微群': .*WeCom robot has no secret",
+        ),
+        (f'{ROBOT}digest_time = "8:00"\n', "robot '荆州通报群': digest_time: .*HH:MM"),
+        (f'{ROBOT}digest_time = "24:00"\n', "robot '荆州通报群': digest_time"),
+        (f'{ROBOT}sources = ["无此来源"]\n', "robot '荆州通报群': no source is named '无此来源'"),
+        (f'{ROBOT}script = "latin"\n', "robot '荆州通报群': script"),
+        (ROBOT.replace("https://oapi", "oapi"), "robot '荆州通报群': url: .*https://"),
+    ],
+)
+def test_bad_robots_are_named(tmp_path: Path, table: str, message: str) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(f"[[robots]]\n{table}", encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(config)
+    assert "tok-123456" not in str(caught.value) and "k-1234" not in str(caught.value)
+
+
+def test_duplicate_robot_names(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(f"[[robots]]\n{ROBOT}\n[[robots]]\n{ROBOT}", encoding="utf-8")
+    with pytest.raises(ConfigError, match="two robots are named '荆州通报群'"):
         load_settings(config)

@@ -20,6 +20,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
+from bot.config import RobotKind, RobotSettings
 from bot.emulator import BotAPIEmulator
 from bot.redact import MASK, RedactingFilter, redact, secrets_of
 from tests.bot.botenv import ADMIN, TOKEN, make_settings, running
@@ -64,6 +65,20 @@ def test_redact_masks_each_secret_and_keeps_the_rest() -> None:
     assert redact(text, secrets) == f"POST /bot424242:{MASK}/getMe; postgresql://newsbot:{MASK}@db; {MASK}; {MASK}"
     proxy = "socks5://me:pr%2Foxy-pass@proxy:1080 (pr/oxy-pass)"
     assert redact(proxy, secrets) == f"socks5://me:{MASK}@proxy:1080 ({MASK})"
+
+
+def test_redact_masks_the_robots_webhooks_and_secrets() -> None:
+    settings = make_settings("sqlite://", BotAPIEmulator(token=TOKEN))
+    dingtalk = "https://oapi.dingtalk.com/robot/send?access_token=ding-token-1"
+    feishu = "https://open.feishu.cn/open-apis/bot/v2/hook/feishu-hook-2"
+    robots = [
+        RobotSettings(name="钉钉群", kind=RobotKind.DINGTALK, url=SecretStr(dingtalk), secret=SecretStr("SECding")),
+        RobotSettings(name="飞书群", kind=RobotKind.FEISHU, url=SecretStr(feishu)),
+    ]
+    secrets = secrets_of(settings.model_copy(update={"robots": robots}))
+    text = f"POST {dingtalk}&timestamp=1&sign=x failed; token ding-token-1; SECding; /hook/feishu-hook-2"
+    assert redact(text, secrets) == f"POST {MASK}&timestamp=1&sign=x failed; token {MASK}; {MASK}; /hook/{MASK}"
+    assert "钉钉群" in redact("robot 钉钉群", secrets)  # names are not secrets
 
 
 @pytest.mark.asyncio
