@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["ADMIN_COMMANDS", "COMMANDS", "language_of", "t"]
+__all__ = ["ADMIN_COMMANDS", "COMMANDS", "HANS", "HANT", "SCRIPTS", "language_of", "script_of", "t"]
 
 ZH: Final = "zh"
 EN: Final = "en"
+# The script Chinese is shown in; a reply becomes Traditional whole, once rendered (`bot.script`),
+# so every text here has its Traditional version without a second table.
+HANS: Final = "hans"
+HANT: Final = "hant"
+SCRIPTS: Final = (HANS, HANT)
+# Telegram's language codes of readers of Traditional: zh-hant (and zh-hant-tw …), Taiwan, Hong Kong, Macao.
+_TRADITIONAL = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
 
 # (command, Chinese description, English description) — what setMyCommands registers.
 COMMANDS: Final = (
@@ -274,6 +281,13 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
 def language_of(code: str | None) -> str:
     """Return the language to answer in: English for English clients, Chinese otherwise."""
     return EN if code and code.lower().startswith("en") else ZH
+
+
+def script_of(code: str | None) -> str:
+    """Return the script a user with this Telegram language code starts in: Traditional for
+    zh-Hant, zh-TW, zh-HK and zh-MO (any case, - or _), Simplified for everyone else."""
+    tag = (code or "").lower().replace("_", "-")
+    return HANT if any(tag == c or tag.startswith(c + "-") for c in _TRADITIONAL) else HANS
 
 
 def t(lang: str, key: str, **values: object) -> str:
