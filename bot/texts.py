@@ -124,10 +124,11 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
     "settings": {
         ZH: "<b>设置</b>\n摘要时间：{time}（{zone}）\n每次篇数：{size}\n来源：{sources}\n过滤：{filters}\n\n"
         "用 /subscribe 时:分 修改时间，/settings tz 修改时区，/sources 选择来源，/filter 管理关键词；"
-        "点击下方按钮选择每次篇数。",
+        "点击下方按钮选择每次篇数，以及简体或繁體。",
         EN: "<b>Settings</b>\nDigest time: {time} ({zone})\nArticles per digest: {size}\nSources: {sources}\n"
         "Filters: {filters}\n\nChange the time with /subscribe HH:MM, the time zone with /settings tz, the sources "
-        "with /sources, keywords with /filter; tap below for the articles per digest.",
+        "with /sources, keywords with /filter; tap below for the articles per digest, and Simplified (简体) or "
+        "Traditional (繁體) Chinese.",
     },
     "all_sources": {ZH: "全部", EN: "all"},
     "pick_time": {ZH: "点击下方的时间更改。", EN: "Tap a time below to change it."},
