@@ -20,8 +20,10 @@ from bot.config import ConfigError, Settings, Webhook
 from bot.delivery import AnnouncementFollower, OutboxSender, forward_waiting_reports
 from bot.handlers import HANDLERS
 from bot.handlers.flood import FloodLimiter, flood_handler
+from bot.handlers.scripts import SCRIPT_GROUP, script_handler
 from bot.jobs import schedule_bot_jobs
 from bot.ratelimit import RateLimiter, SharedBudget
+from bot.script import ScriptedBot
 from bot.services import BotData, Context, Services, lang, open_services
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
 from bot.transport import AiohttpRequest, environment_proxy
@@ -40,18 +42,21 @@ def build_application(settings: Settings, services: Services) -> Application[Any
         raise ConfigError("no Telegram token: set NEWSBOT_TOKEN (or try `newsbot chat`, which needs none)")
     root = settings.telegram_api_url or "https://api.telegram.org"
     proxy = settings.telegram_proxy or environment_proxy(root)
+    bot = ScriptedBot(
+        settings.token.get_secret_value(),
+        base_url=f"{root}/bot",
+        base_file_url=f"{root}/file/bot",
+        request=AiohttpRequest(64, proxy=proxy),
+        # getUpdates on connections of its own: its long poll never holds one a send waits for, and the
+        # last call at a stop, which confirms the updates handled, never waits for the cut-short poll's.
+        polling=AiohttpRequest(2, proxy=proxy),
+    )
     builder = (
         ApplicationBuilder()
-        .token(settings.token.get_secret_value())
-        .base_url(f"{root}/bot")
-        .base_file_url(f"{root}/file/bot")
+        .bot(bot)
         .context_types(ContextTypes(bot_data=BotData))
         # Commands of different users do not wait for each other.
         .concurrent_updates(64)
-        .request(AiohttpRequest(64, proxy=proxy))
-        # getUpdates on connections of its own: its long poll never holds one a send waits for, and the
-        # last call at a stop, which confirms the updates handled, never waits for the cut-short poll's.
-        .get_updates_request(AiohttpRequest(2, proxy=proxy))
         # Jobs run on our own APScheduler; PTB's job queue would start a second, idle one.
         .job_queue(None)
     )
@@ -60,6 +65,8 @@ def build_application(settings: Settings, services: Services) -> Application[Any
     data.services = services
     data.admins = frozenset(settings.admins)
     data.zone = settings.zone
+    # Every update's replies are in its chat's script (bot.script): picked before anything answers.
+    application.add_handler(script_handler(), SCRIPT_GROUP)
     if settings.flood.commands:
         # Group -1 runs before every command handler and can stop the update there.
         application.add_handler(flood_handler(FloodLimiter(settings.flood.commands, settings.flood.seconds)), -1)

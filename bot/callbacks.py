@@ -36,6 +36,7 @@ class Action(StrEnum):
     ANNOUNCE = "a"  # announcement id
     CANCEL_ANNOUNCE = "x"  # announcement id
     DIGEST = "g"  # offset into what waits for the chat's next digest
+    SCRIPT = "k"  # index into bot.texts.SCRIPTS: 0 Simplified, 1 Traditional
 
 
 _ARITY = {
@@ -55,6 +56,7 @@ _ARITY = {
     Action.ANNOUNCE: 1,
     Action.CANCEL_ANNOUNCE: 1,
     Action.DIGEST: 1,
+    Action.SCRIPT: 1,
 }
 
 

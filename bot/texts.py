@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["ADMIN_COMMANDS", "COMMANDS", "language_of", "t"]
+__all__ = ["ADMIN_COMMANDS", "COMMANDS", "HANS", "HANT", "SCRIPTS", "language_of", "script_of", "t"]
 
 ZH: Final = "zh"
 EN: Final = "en"
+# The script Chinese is shown in; a reply becomes Traditional whole, once rendered (`bot.script`),
+# so every text here has its Traditional version without a second table.
+HANS: Final = "hans"
+HANT: Final = "hant"
+SCRIPTS: Final = (HANS, HANT)
+# Telegram's language codes of readers of Traditional: zh-hant (and zh-hant-tw …), Taiwan, Hong Kong, Macao.
+_TRADITIONAL = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
 
 # (command, Chinese description, English description) — what setMyCommands registers.
 COMMANDS: Final = (
@@ -117,10 +124,11 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
     "settings": {
         ZH: "<b>设置</b>\n摘要时间：{time}（{zone}）\n每次篇数：{size}\n来源：{sources}\n过滤：{filters}\n\n"
         "用 /subscribe 时:分 修改时间，/settings tz 修改时区，/sources 选择来源，/filter 管理关键词；"
-        "点击下方按钮选择每次篇数。",
+        "点击下方按钮选择每次篇数，以及简体或繁體。",
         EN: "<b>Settings</b>\nDigest time: {time} ({zone})\nArticles per digest: {size}\nSources: {sources}\n"
         "Filters: {filters}\n\nChange the time with /subscribe HH:MM, the time zone with /settings tz, the sources "
-        "with /sources, keywords with /filter; tap below for the articles per digest.",
+        "with /sources, keywords with /filter; tap below for the articles per digest, and Simplified (简体) or "
+        "Traditional (繁體) Chinese.",
     },
     "all_sources": {ZH: "全部", EN: "all"},
     "pick_time": {ZH: "点击下方的时间更改。", EN: "Tap a time below to change it."},
@@ -274,6 +282,13 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
 def language_of(code: str | None) -> str:
     """Return the language to answer in: English for English clients, Chinese otherwise."""
     return EN if code and code.lower().startswith("en") else ZH
+
+
+def script_of(code: str | None) -> str:
+    """Return the script a user with this Telegram language code starts in: Traditional for
+    zh-Hant, zh-TW, zh-HK and zh-MO (any case, - or _), Simplified for everyone else."""
+    tag = (code or "").lower().replace("_", "-")
+    return HANT if any(tag == c or tag.startswith(c + "-") for c in _TRADITIONAL) else HANS
 
 
 def t(lang: str, key: str, **values: object) -> str:

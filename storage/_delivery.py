@@ -118,6 +118,7 @@ __all__ = [
     "set_announcement_status",
     "set_followed_sources",
     "subscribe",
+    "subscriber_script",
     "subscribers_due_for_digest",
     "toggle_source",
     "unbind_channel",
@@ -132,6 +133,7 @@ DEFAULT_CLAIM_LEASE = timedelta(seconds=60)
 
 _ENQUEUE_CHUNK = 10_000  # chats per INSERT: memory stays flat for any number of chats
 _KEYWORD_LENGTH = 64
+_SCRIPTS = ("hans", "hant")  # Simplified, Traditional (bot.texts names them)
 _HH_MM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _OPEN = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
@@ -142,6 +144,7 @@ class SubscriberSettings(TypedDict, total=False):
     user_id: int | None
     kind: SubscriberKind | str
     language: str
+    script: str  # hans | hant
     digest_time: time | str  # local time, or "HH:MM"
     timezone: str  # IANA name
     digest_size: int
@@ -247,14 +250,15 @@ async def subscribe(
     user_id: int | None,
     kind: SubscriberKind | str,
     language: str,
+    script: str = "hans",
     digest_time: time | str | None = None,
     timezone: str | None = None,
     now: datetime | None = None,
 ) -> Subscriber:
     """Subscribe a chat, or re-activate it with the settings it had; return its row.
 
-    A new subscriber gets `language`, `digest_time` (default 08:00) and `timezone` (default
-    Asia/Shanghai); an existing one keeps its language, and its digest time and time zone unless
+    A new subscriber gets `language`, `script`, `digest_time` (default 08:00) and `timezone` (default
+    Asia/Shanghai); an existing one keeps its language and script, and its digest time and time zone unless
     given. Its first digest after (re)subscribing holds what was stored from then on.
 
     Raises:
@@ -274,6 +278,7 @@ async def subscribe(
             "user_id": user_id,
             "kind": kind,
             "language": _language(language),
+            "script": _script(script),
             "active": True,
             "digest_time": first_time,
             "timezone": zone,
@@ -309,6 +314,12 @@ async def subscribe(
     row.updated_at = now
     await session.flush()
     return row
+
+
+def _script(script: str) -> str:
+    if script not in _SCRIPTS:
+        raise ValueError(f"script {script!r} must be one of {', '.join(_SCRIPTS)}")
+    return script
 
 
 def _language(language: str) -> str:
@@ -359,6 +370,11 @@ async def mark_blocked(*, session: AsyncSession, chat_id: int, now: datetime | N
     return was_subscriber or was_channel
 
 
+async def subscriber_script(*, session: AsyncSession, chat_id: int) -> str | None:
+    """Return the script the chat's subscriber reads, or None if it never subscribed (one indexed read)."""
+    return (await session.execute(select(Subscriber.script).where(Subscriber.chat_id == chat_id))).scalar()
+
+
 async def get_subscriber(*, session: AsyncSession, chat_id: int) -> Subscriber | None:
     """Return the chat's subscriber, active or not, or None if it never subscribed."""
     return await _subscriber(session, chat_id)
@@ -389,6 +405,8 @@ async def update_subscriber(
         row.kind = SubscriberKind(fields["kind"])
     if "language" in fields:
         row.language = _language(fields["language"])
+    if "script" in fields:
+        row.script = _script(fields["script"])
     if "digest_time" in fields:
         row.digest_time = _digest_time(fields["digest_time"])
     if "timezone" in fields:
@@ -424,13 +442,16 @@ async def active_subscribers(*, session: AsyncSession, limit: int = 1000, after_
 
 
 async def active_subscriber_ids(
-    *, session: AsyncSession, limit: int = 1000, after_chat_id: int | None = None
+    *, session: AsyncSession, limit: int = 1000, after_chat_id: int | None = None, script: str | None = None
 ) -> list[int]:
-    """Return a page of active subscribers' chat ids, in order; pass the last one for the next page.
+    """Return a page of active subscribers' chat ids (of those reading `script`, if given), in order;
+    pass the last one for the next page.
 
     Group and channel ids are negative: start with None, not 0.
     """
     stmt = select(Subscriber.chat_id).where(Subscriber.active.is_(True)).order_by(Subscriber.chat_id).limit(limit)
+    if script is not None:
+        stmt = stmt.where(Subscriber.script == script)
     if after_chat_id is not None:
         stmt = stmt.where(Subscriber.chat_id > after_chat_id)
     return list((await session.execute(stmt)).scalars())

@@ -305,6 +305,12 @@ class Subscriber(Base):
         EnumText(SubscriberKind), comment="private, group, supergroup or channel"
     )
     language: Mapped[str] = mapped_column(String(16), comment="Language of its messages: zh, en …")
+    script: Mapped[str] = mapped_column(
+        String(8),
+        default="hans",
+        server_default="hans",
+        comment="Chinese shown as hans (Simplified) or hant (Traditional)",
+    )
     active: Mapped[bool] = mapped_column(default=True, comment="False after /stop or a Forbidden (see blocked_at)")
     blocked_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, comment="When Telegram said Forbidden (blocked, kicked, deactivated); NULL otherwise"

@@ -21,7 +21,8 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot.texts import t
+from bot.script import to_script
+from bot.texts import HANS, SCRIPTS, t
 from storage import (
     Announcement,
     AnnouncementStatus,
@@ -43,9 +44,9 @@ ENQUEUE_PAGE = 5000  # subscribers enqueued per transaction
 _EVERY = 2.0  # seconds between passes: the progress message is edited at most this often
 
 
-def announcement_payload(announcement: Announcement) -> dict[str, list[dict[str, str]]]:
-    """Return the outbox payload of an announcement, as every subscriber gets it."""
-    return {"parts": [{"text": t("zh", "announcement", text=announcement.text)}]}
+def announcement_payload(announcement: Announcement, script: str = HANS) -> dict[str, list[dict[str, str]]]:
+    """Return the outbox payload of an announcement, as every subscriber reading `script` gets it."""
+    return {"parts": [{"text": to_script(t("zh", "announcement", text=announcement.text), script)}]}
 
 
 class AnnouncementFollower:
@@ -99,12 +100,19 @@ class AnnouncementFollower:
             await self._follow(announcement)
 
     async def _enqueue(self, announcement: Announcement) -> None:
-        """Give every active subscriber a row, a page per transaction, then mark it queued."""
-        payload = announcement_payload(announcement)
+        """Give every active subscriber a row in the script it reads, a page per transaction, then
+        mark it queued (with the last page of the last script)."""
+        for script in SCRIPTS:
+            await self._enqueue_script(announcement, script, last=script == SCRIPTS[-1])
+
+    async def _enqueue_script(self, announcement: Announcement, script: str, *, last: bool) -> None:
+        payload = announcement_payload(announcement, script)
         after: int | None = None  # chat ids of groups and channels are negative: start below them all
         while True:
             async with self.sessions.begin() as session:
-                chat_ids = await active_subscriber_ids(session=session, after_chat_id=after, limit=ENQUEUE_PAGE)
+                chat_ids = await active_subscriber_ids(
+                    session=session, after_chat_id=after, limit=ENQUEUE_PAGE, script=script
+                )
                 added = 0
                 if chat_ids:
                     added = await enqueue(
@@ -114,7 +122,7 @@ class AnnouncementFollower:
                         chat_ids=chat_ids,
                         payload=payload,
                     )
-                if len(chat_ids) < ENQUEUE_PAGE:
+                if last and len(chat_ids) < ENQUEUE_PAGE:
                     await set_announcement_status(
                         session=session,
                         announcement_id=announcement.id,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery._outbox import OPEN_IN_BOT
 from bot.render import DigestItem, channel_post, digest_messages, esc
+from bot.script import markup_to_script, to_script
 from bot.texts import t
 from storage import (
     DigestPage,
@@ -113,7 +114,13 @@ async def _draft(
         t(subscriber.language, "digest_title", date=esc(date)),
         more=page.remaining,
     )
-    payload = [{"text": text} | ({"reply_markup": markup.to_dict()} if markup else {}) for text, markup in parts]
+    # Rendered, then converted: the stored articles and the bot's texts alike are Simplified.
+    script = subscriber.script
+    payload = [
+        {"text": to_script(text, script)}
+        | ({"reply_markup": markup_to_script(markup.to_dict(), script)} if markup else {})
+        for text, markup in parts
+    ]
     return payload, page.through if page.remaining else None
 
 

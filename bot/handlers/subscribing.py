@@ -1,5 +1,5 @@
-"""Digest subscriptions: /subscribe [HH:MM], /unsubscribe, /settings [tz ZONE], /filter, /sources and
-their buttons.
+"""Digest subscriptions: /subscribe [HH:MM], /unsubscribe, /settings [tz ZONE] (and 简体 / 繁體),
+/filter, /sources and their buttons.
 
 In a group they change the group's subscription, for its administrators only (`chat_admins_only`);
 /sources lists the sources to anyone, its buttons are the administrators'."""
@@ -23,8 +23,9 @@ from bot.callbacks import Action, decode, encode, pattern
 from bot.handlers.chat_admins import chat_admins_only, from_anonymous_admin
 from bot.handlers.replies import argument, edit_in_place, typed
 from bot.render import esc
+from bot.script import speak
 from bot.services import Context, lang
-from bot.texts import t
+from bot.texts import SCRIPTS, script_of, t
 from storage import (
     Subscriber,
     SubscriberFilter,
@@ -45,6 +46,7 @@ __all__ = ["HANDLERS", "MAX_FILTERS", "ZONES", "parse_time", "subscribe_at_defau
 
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 _SIZES = (5, 10, 20)
+_SCRIPT_LABELS = ("简体", "繁體")  # each in its own script, as language pickers name them
 _TIMES = (time(7), time(8), time(12), time(18), time(21))  # offered under /subscribe's answer
 # Offered as buttons under /settings tz, for readers at home and abroad; any other is typed.
 ZONES = (
@@ -109,6 +111,7 @@ async def _subscribe(update: Update, context: Context, when: str | None) -> None
             user_id=user.id if user and not from_anonymous_admin(update) else None,
             kind=chat.type,
             language=lang(update),
+            script=script_of(user.language_code if user else None),
             digest_time=when,
         )
     await _reply(update, *_subscribed_view(subscriber, lang(update), offer_times=when is None))
@@ -167,7 +170,13 @@ async def _settings_view(session: AsyncSession, subscriber: Subscriber, context:
         )
         for n in _SIZES
     ]
-    return text, InlineKeyboardMarkup([row])
+    scripts = [
+        InlineKeyboardButton(
+            ("✓ " if subscriber.script == script else "") + label, callback_data=encode(Action.SCRIPT, n)
+        )
+        for n, (script, label) in enumerate(zip(SCRIPTS, _SCRIPT_LABELS, strict=True))
+    ]
+    return text, InlineKeyboardMarkup([row, scripts])
 
 
 def _timezone_view(subscriber: Subscriber, language: str) -> Shown:
@@ -361,6 +370,16 @@ async def _press_digest_size(
     return await _settings_view(session, subscriber, context, language)
 
 
+async def _press_script(
+    session: AsyncSession, subscriber: Subscriber, context: Context, args: Args, language: str
+) -> Shown:
+    if args[0] >= len(SCRIPTS):
+        raise _Refused("stale_button")
+    row = await update_subscriber(session=session, chat_id=subscriber.chat_id, script=SCRIPTS[args[0]])
+    speak(subscriber.chat_id, SCRIPTS[args[0]])  # the settings shown next are in the script chosen
+    return await _settings_view(session, row or subscriber, context, language)
+
+
 async def _press_remove_filter(
     session: AsyncSession, subscriber: Subscriber, context: Context, args: Args, language: str
 ) -> Shown:
@@ -378,6 +397,7 @@ _PRESSES: dict[Action, Callable[[AsyncSession, Subscriber, Context, Args, str], 
     Action.REMOVE_FILTER: _press_remove_filter,
     Action.DIGEST_TIME: _press_digest_time,
     Action.TIMEZONE: _press_timezone,
+    Action.SCRIPT: _press_script,
 }
 
 

@@ -64,6 +64,7 @@ from storage import (
     set_followed_sources,
     store_article,
     subscribe,
+    subscriber_script,
     subscribers_due_for_digest,
     toggle_source,
     unbind_channel,
@@ -163,6 +164,22 @@ async def test_active_subscribers_page_by_id(session: AsyncSession) -> None:
     page = await active_subscriber_ids(session=session, limit=3)
     assert page == [-100123, 1, 2]
     assert await active_subscriber_ids(session=session, limit=10, after_chat_id=page[-1]) == [4, 5, 6, 7]
+
+
+async def test_a_subscriber_reads_the_script_it_chose(session: AsyncSession) -> None:
+    assert await subscriber_script(session=session, chat_id=1) is None  # never subscribed
+    await _subscribe(session, 1)
+    await subscribe(session=session, chat_id=2, user_id=2, kind="private", language="zh", script="hant")
+    assert [await subscriber_script(session=session, chat_id=c) for c in (1, 2)] == ["hans", "hant"]
+    await update_subscriber(session=session, chat_id=1, script="hant")
+    await update_subscriber(session=session, chat_id=2, script="hans")
+    assert await active_subscriber_ids(session=session, script="hant") == [1]
+    assert await active_subscriber_ids(session=session, script="hans") == [2]
+    # Subscribing again keeps the script chosen, whatever the client's language says now.
+    await subscribe(session=session, chat_id=1, user_id=1, kind="private", language="zh", script="hans")
+    assert await subscriber_script(session=session, chat_id=1) == "hant"
+    with pytest.raises(ValueError, match="script"):
+        await update_subscriber(session=session, chat_id=1, script="latn")
 
 
 async def test_followed_sources_and_toggling_them(session: AsyncSession) -> None:

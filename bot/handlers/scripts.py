@@ -1,0 +1,38 @@
+"""Which script an update is answered in: the subscriber's choice, else the client's language."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
+from telegram.ext import TypeHandler
+
+from bot.script import speak
+from bot.services import Context
+from bot.texts import script_of
+from storage import StorageError, subscriber_script
+
+__all__ = ["SCRIPT_GROUP", "script_handler"]
+
+logger = logging.getLogger(__name__)
+
+SCRIPT_GROUP = -2  # before the flood limiter (-1), whose answer is a reply too
+
+
+async def choose_script(update: Update, context: Context) -> None:
+    """Answer this update's chat in its subscriber's script, or (not a subscriber) in its user's."""
+    chat, user = update.effective_chat, update.effective_user
+    chosen = None
+    if chat is not None:
+        try:
+            async with context.bot_data.ready.sessions() as session:
+                chosen = await subscriber_script(session=session, chat_id=chat.id)
+        except (SQLAlchemyError, StorageError):  # the command's own read will tell the user
+            logger.debug("script of chat %s not read", chat.id, exc_info=True)
+    speak(chat.id if chat else None, chosen or script_of(user.language_code if user else None))
+
+
+def script_handler() -> TypeHandler[Update, Context]:
+    """Return the handler that picks every update's script; it never stops the update."""
+    return TypeHandler(Update, choose_script)
