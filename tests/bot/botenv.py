@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,18 @@ from bot.emulator import BotAPIEmulator, Sent
 from bot.services import open_services
 from ingest import SourceKind
 
-__all__ = ["ADMIN", "TOKEN", "USER", "BotEnv", "bot_env", "make_settings", "running", "running_bot"]
+__all__ = ["ADMIN", "TOKEN", "USER", "BotEnv", "bot_env", "free_port", "make_settings", "running", "running_bot"]
 
 TOKEN = "777:TESTTOKEN"
 ADMIN = 9001
 USER = 4242
+
+
+def free_port() -> int:
+    """Return a local port free now (for a webhook server)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def make_settings(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from pathlib import Path
 
 import httpx
@@ -13,13 +12,7 @@ import pytest
 from bot.app import run_bot
 from bot.config import Webhook
 from bot.emulator import BotAPIEmulator
-from tests.bot.botenv import TOKEN, USER, make_settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.bot.botenv import TOKEN, USER, free_port, make_settings
 
 
 @pytest.mark.asyncio

@@ -40,6 +40,7 @@ from storage import (
     pending_count,
     subscribe,
 )
+from tests.bot.botenv import free_port
 from tests.faults.injection import wait_until
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]  # processes, kills and faults: `-m "not slow"` skips them
@@ -85,8 +86,11 @@ class Setup:
     tmp_path: Path
     workers: list[Worker]
 
-    async def start(self, name: str, *, lease: float = 2, rate: float = 0, send_only: bool = True) -> Worker:
-        """Start `python -m bot run --send-only` (or a full `run`) on the emulator and the database."""
+    async def start(
+        self, name: str, *, lease: float = 2, rate: float = 0, send_only: bool = True, webhook: bool = False
+    ) -> Worker:
+        """Start `python -m bot run --send-only` (or a full `run`: polling, or with `webhook` a webhook
+        server on a free port) on the emulator and the database."""
         config = self.tmp_path / "newsbot.toml"
         if not config.exists():
             empty = self.tmp_path / "no-articles"
@@ -100,11 +104,15 @@ class Setup:
             "NEWSBOT_DATABASE_URL": self.database_url,
             "NEWSBOT_DELIVERY__RATE": str(rate),
             "NEWSBOT_DELIVERY__LEASE": str(lease),
+            "NEWSBOT_WEBHOOK_SECRET": "processes-secret",
         }
+        how = ["--send-only"] if send_only else []
+        if webhook:
+            how += ["--webhook", f"https://bot.example/{name}", "--listen", "127.0.0.1", "--port", str(free_port())]
         log = self.tmp_path / f"{name}.log"
         with log.open("wb") as out:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", *(["--send-only"] if send_only else []),
+                sys.executable, "-m", "bot", "run", *how,
                 cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
             )  # fmt: skip
         worker = Worker(process, log)
@@ -296,9 +304,10 @@ async def test_three_processes_keep_one_overall_rate(setup: Setup) -> None:
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_of_two_full_processes_one_runs_the_jobs_and_the_other_takes_over(setup: Setup) -> None:
-    first = await setup.start("first", send_only=False)
+    # On webhooks: two processes polling one bot would take turns at 409 Conflict, as on Telegram.
+    first = await setup.start("first", send_only=False, webhook=True)
     await setup.wait_until(lambda: "leading:" in first.output(), "the first process to lead", timeout=60)
-    second = await setup.start("second", send_only=False)
+    second = await setup.start("second", send_only=False, webhook=True)
     await setup.running([second])
     await asyncio.sleep(1)
     assert "leading" not in second.output()  # one crawl: the lock is held

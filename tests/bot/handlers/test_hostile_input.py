@@ -141,6 +141,7 @@ def expected(command: str, argument: str, *, admin: bool) -> set[str]:
         "full": {"bad_id", "not_found", "article"} if typed(words).isascii() and typed(words).isdigit() else {"bad_id"},
         "sources": {"sources_title"},
         "unsubscribe": {"not_subscribed"},
+        "digest": {"not_subscribed"},  # the probing users never subscribed
         "settings": {"not_subscribed"},
         "stats": {"stats"},
         "ingest": {"no_source"} if words else {"ingest_done"},
