@@ -98,6 +98,8 @@ class BotData:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     sender: OutboxSender | None = None
     announcements: AnnouncementFollower | None = None
+    # Each chat's script as last read, with when that reading expires (bot.handlers.scripts).
+    scripts: dict[int, tuple[float, str | None]] = field(default_factory=dict)
     alerts: ErrorAlerts = field(default_factory=ErrorAlerts)
 
     @property
