@@ -22,7 +22,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check summarizer ingest storage bot tests bench
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 $(BIN)/.bench: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

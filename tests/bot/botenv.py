@@ -4,8 +4,11 @@ holding the sample articles, and helpers to talk to it as a Telegram user would.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import shutil
 import socket
+import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +16,7 @@ from typing import Any
 
 import pytest_asyncio
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
 from bot.app import run_bot
 from bot.config import FetchSettings, Settings, SourceSettings, sample_source
@@ -130,11 +134,33 @@ async def running_bot(database_url: str, *, admins: Sequence[int] = (ADMIN,), **
     (`extra`: settings other than the test defaults)."""
     async with BotAPIEmulator(token=TOKEN) as emulator:
         settings = make_settings(database_url, emulator, admins=admins, **extra)
-        async with open_services(settings) as services:
-            tally = await services.ingest(services.sources[0])
-            assert tally.counts["new"] >= 5
+        await _with_samples(settings)
         async with running(settings, emulator) as env:
             yield env
+
+
+_SAMPLES_DB: list[Path] = []  # a SQLite file with the samples ingested once, copied for each bot
+
+
+async def _with_samples(settings: Settings) -> None:
+    """Store the sample articles in the settings' database: ingested, or on SQLite a copy of the file
+    they were ingested into first (summarising them for every bot test took a minute a run)."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        await _ingest_samples(settings)
+        return
+    if not _SAMPLES_DB:
+        folder = Path(tempfile.mkdtemp(prefix="newsbot-samples-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        await _ingest_samples(settings.model_copy(update={"database_url": f"sqlite:///{folder / 'samples.db'}"}))
+        _SAMPLES_DB.append(folder / "samples.db")  # closed: SQLite folded its WAL back into the file
+    shutil.copyfile(_SAMPLES_DB[0], url.database)
+
+
+async def _ingest_samples(settings: Settings) -> None:
+    async with open_services(settings) as services:
+        tally = await services.ingest(services.sources[0])
+        assert tally.counts["new"] >= 5
 
 
 @contextlib.asynccontextmanager
