@@ -10,19 +10,29 @@ dictionary forms (裏, 着, 麪) no region prints.
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 import re
+import time
 from contextvars import ContextVar
 from typing import Any
 
 import opencc
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest
 
 from bot.texts import HANS, HANT
+from storage import StorageError, subscriber_scripts
 
-__all__ = ["ScriptedBot", "markup_to_script", "speak", "to_script"]
+__all__ = ["KEPT", "ScriptBook", "ScriptedBot", "markup_to_script", "speak", "to_script"]
 
+logger = logging.getLogger(__name__)
+
+# Seconds the subscribers' scripts are kept: a change made through another process shows within them.
+KEPT = 60.0
 _TAG = re.compile(r"(<[^>]*>)")  # what Telegram's HTML puts between texts: kept as it is
 
 
@@ -91,3 +101,37 @@ class ScriptedBot(ExtBot[None]):
             if markup is not None:
                 data["reply_markup"] = markup_to_script(markup.to_dict(), script)
         return await super()._do_post(endpoint, data, **timeouts)
+
+
+class ScriptBook:
+    """Every subscriber's script, read whole every `KEPT` seconds: each update asks for its chat's,
+    and a read per update (or per chat in a burst of new ones) was a quarter of a command's CPU.
+    This process's own changes are written in at once; another process's show within `KEPT`."""
+
+    def __init__(self) -> None:
+        self._scripts: dict[int, str] = {}
+        self._until = 0.0
+        self._lock = asyncio.Lock()
+
+    async def of(self, sessions: async_sessionmaker[AsyncSession], chat_id: int) -> str | None:
+        """Return the script the chat's subscriber chose, or None (not a subscriber)."""
+        if time.monotonic() >= self._until:
+            async with self._lock:  # a burst of updates reads them once
+                if time.monotonic() >= self._until:
+                    await self._read(sessions)
+        return self._scripts.get(chat_id)
+
+    def set(self, chat_id: int, script: str | None) -> None:
+        """Record a change this process made (None: no longer known, read it again with the rest)."""
+        if script is None:
+            self._scripts.pop(chat_id, None)
+        else:
+            self._scripts[chat_id] = script
+
+    async def _read(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        try:
+            async with sessions() as session:
+                self._scripts = await subscriber_scripts(session=session)
+        except (SQLAlchemyError, StorageError):  # the command's own read will tell the user
+            logger.debug("subscribers' scripts not read", exc_info=True)
+        self._until = time.monotonic() + KEPT

@@ -21,6 +21,7 @@ from bot.cache import ReplyCache
 from bot.config import Settings
 from bot.delivery import AnnouncementFollower, OutboxSender
 from bot.pipeline import Analyzer, IngestTally, Progress, ingest_page, ingest_source
+from bot.script import ScriptBook
 from bot.texts import language_of
 from ingest import Fetcher, Source
 from storage import StoreOutcome, make_engine, make_sessionmaker, upgrade
@@ -98,8 +99,7 @@ class BotData:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     sender: OutboxSender | None = None
     announcements: AnnouncementFollower | None = None
-    # Each chat's script as last read, with when that reading expires (bot.handlers.scripts).
-    scripts: dict[int, tuple[float, str | None]] = field(default_factory=dict)
+    scripts: ScriptBook = field(default_factory=ScriptBook)  # what each update's chat reads
     alerts: ErrorAlerts = field(default_factory=ErrorAlerts)
 
     @property

@@ -118,7 +118,7 @@ __all__ = [
     "set_announcement_status",
     "set_followed_sources",
     "subscribe",
-    "subscriber_script",
+    "subscriber_scripts",
     "subscribers_due_for_digest",
     "toggle_source",
     "unbind_channel",
@@ -370,9 +370,9 @@ async def mark_blocked(*, session: AsyncSession, chat_id: int, now: datetime | N
     return was_subscriber or was_channel
 
 
-async def subscriber_script(*, session: AsyncSession, chat_id: int) -> str | None:
-    """Return the script the chat's subscriber reads, or None if it never subscribed (one indexed read)."""
-    return (await session.execute(select(Subscriber.script).where(Subscriber.chat_id == chat_id))).scalar()
+async def subscriber_scripts(*, session: AsyncSession) -> dict[int, str]:
+    """Return the script every chat that ever subscribed reads, by chat id (one read of them all)."""
+    return dict((await session.execute(select(Subscriber.chat_id, Subscriber.script))).tuples().all())
 
 
 async def get_subscriber(*, session: AsyncSession, chat_id: int) -> Subscriber | None:

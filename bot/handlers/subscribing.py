@@ -22,7 +22,6 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.callbacks import Action, decode, encode, pattern
 from bot.handlers.chat_admins import chat_admins_only, from_anonymous_admin
 from bot.handlers.replies import argument, edit_in_place, typed
-from bot.handlers.scripts import forget_script
 from bot.render import esc
 from bot.script import speak
 from bot.services import Context, lang
@@ -115,7 +114,7 @@ async def _subscribe(update: Update, context: Context, when: str | None) -> None
             script=script_of(user.language_code if user else None),
             digest_time=when,
         )
-    forget_script(context, chat.id)
+    context.bot_data.scripts.set(chat.id, subscriber.script)
     await _reply(update, *_subscribed_view(subscriber, lang(update), offer_times=when is None))
 
 
@@ -142,7 +141,6 @@ async def unsubscribe_command(update: Update, context: Context) -> None:
     assert update.effective_chat is not None
     async with context.bot_data.ready.sessions.begin() as session:
         was = await unsubscribe(session=session, chat_id=update.effective_chat.id)
-    forget_script(context, update.effective_chat.id)
     await _reply(update, t(lang(update), "unsubscribed" if was else "not_subscribed"))
 
 
@@ -380,7 +378,7 @@ async def _press_script(
         raise _Refused("stale_button")
     row = await update_subscriber(session=session, chat_id=subscriber.chat_id, script=SCRIPTS[args[0]])
     speak(subscriber.chat_id, SCRIPTS[args[0]])  # the settings shown next are in the script chosen
-    forget_script(context, subscriber.chat_id)
+    context.bot_data.scripts.set(subscriber.chat_id, SCRIPTS[args[0]])
     return await _settings_view(session, row or subscriber, context, language)
 
 

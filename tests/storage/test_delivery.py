@@ -64,7 +64,7 @@ from storage import (
     set_followed_sources,
     store_article,
     subscribe,
-    subscriber_script,
+    subscriber_scripts,
     subscribers_due_for_digest,
     toggle_source,
     unbind_channel,
@@ -167,17 +167,17 @@ async def test_active_subscribers_page_by_id(session: AsyncSession) -> None:
 
 
 async def test_a_subscriber_reads_the_script_it_chose(session: AsyncSession) -> None:
-    assert await subscriber_script(session=session, chat_id=1) is None  # never subscribed
+    assert await subscriber_scripts(session=session) == {}  # none subscribed yet
     await _subscribe(session, 1)
     await subscribe(session=session, chat_id=2, user_id=2, kind="private", language="zh", script="hant")
-    assert [await subscriber_script(session=session, chat_id=c) for c in (1, 2)] == ["hans", "hant"]
+    assert await subscriber_scripts(session=session) == {1: "hans", 2: "hant"}
     await update_subscriber(session=session, chat_id=1, script="hant")
     await update_subscriber(session=session, chat_id=2, script="hans")
     assert await active_subscriber_ids(session=session, script="hant") == [1]
     assert await active_subscriber_ids(session=session, script="hans") == [2]
     # Subscribing again keeps the script chosen, whatever the client's language says now.
     await subscribe(session=session, chat_id=1, user_id=1, kind="private", language="zh", script="hans")
-    assert await subscriber_script(session=session, chat_id=1) == "hant"
+    assert (await subscriber_scripts(session=session))[1] == "hant"
     with pytest.raises(ValueError, match="script"):
         await update_subscriber(session=session, chat_id=1, script="latn")
 
