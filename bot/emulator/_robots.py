@@ -29,6 +29,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from bot.emulator._records import JSON
+from bot.emulator._serve import serve
 
 __all__ = ["RobotMessage", "RobotRequest", "RobotsEmulator"]
 
@@ -128,10 +129,7 @@ class RobotsEmulator:
         app.router.add_post(_APPS["wecom"].path, self._wecom)
         app.router.add_post(_APPS["dingtalk"].path, self._dingtalk)
         app.router.add_post(_APPS["feishu"].path + "{key}", self._feishu)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)  # URLs hold the keys
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await serve(app, self.host, self.port)
         return self
 
     async def __aexit__(

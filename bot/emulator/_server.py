@@ -36,6 +36,7 @@ from aiohttp import web
 
 from bot.emulator._html import visible_text
 from bot.emulator._records import JSON, ApiError, Fault, LoggedRequest, Sent
+from bot.emulator._serve import serve
 
 __all__ = ["GROUP_ANONYMOUS_BOT", "BotAPIEmulator"]
 
@@ -124,11 +125,8 @@ class BotAPIEmulator:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        # No access log: paths hold the token. Cancel the handlers of clients that left (long polls).
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        self.port = self._runner.addresses[0][1]
+        # Cancel the handlers of clients that left (long polls).
+        self._runner, self.port = await serve(app, self.host, self.port, handler_cancellation=True)
         return self
 
     async def __aexit__(
