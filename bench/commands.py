@@ -87,7 +87,7 @@ from bench._harness import (
     postgres_problem,
 )
 from bot.app import run_bot
-from bot.config import FetchSettings, FloodSettings, Settings, sample_source
+from bot.config import FetchSettings, FloodSettings, Settings, WebSettings, sample_source
 from bot.render import latest_message, summary_message
 from bot.services import Services, open_services
 from bot.transport import AiohttpRequest
@@ -123,6 +123,7 @@ def make_settings(database_url: str, emulator: EmulatorProcess) -> Settings:
         sources=[sample_source()],
         fetch=FetchSettings(delay=0, retries=0, connect_timeout=1, read_timeout=2),
         flood=FloodSettings(commands=0),
+        web=WebSettings(listen=""),  # the bot alone; 8080 may be taken
     )
 
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.script import ScriptedBot
 from bot.services import BotData, Context, Services, lang, open_services
 from bot.texts import ADMIN_COMMANDS, COMMANDS, t
 from bot.transport import AiohttpRequest, environment_proxy
+from bot.web import Ops, serving
 from storage import DatabaseFileGone, Leadership, shared_database
 
 __all__ = ["build_application", "on_error", "register_commands", "run_bot"]
@@ -34,6 +36,18 @@ __all__ = ["build_application", "on_error", "register_commands", "run_bot"]
 logger = logging.getLogger(__name__)
 
 LEAD_EVERY = 10.0  # seconds between tries to lead (and checks that the lead is still held)
+
+
+class _TimedApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """An Application that times each update from its arrival to the end of its handling: every
+    handler group (script, flood, the command) and the reply; none of them sees both ends."""
+
+    async def process_update(self, update: object) -> None:
+        started = time.perf_counter()
+        try:
+            await super().process_update(update)
+        finally:
+            self.bot_data.metrics.handled(update, time.perf_counter() - started)
 
 
 def build_application(settings: Settings, services: Services) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -53,6 +67,7 @@ def build_application(settings: Settings, services: Services) -> Application[Any
     )
     builder = (
         ApplicationBuilder()
+        .application_class(_TimedApplication)
         .bot(bot)
         .context_types(ContextTypes(bot_data=BotData))
         # Commands of different users do not wait for each other.
@@ -143,7 +158,16 @@ async def run_bot(
         scheduler = AsyncIOScheduler(timezone=settings.timezone)
         if schedule:
             schedule_bot_jobs(scheduler, services, sender)
+        sending: asyncio.Task[None] | None = None
+
+        def sender_alive() -> bool:
+            return sending is not None and not sending.done()
+
         async with contextlib.AsyncExitStack() as stack:
+            if (address := settings.web.address) is not None:
+                # First: an address in use stops the start before the bot talks to Telegram.
+                ops = Ops(services.sessions, application.bot_data.metrics, sender_alive)
+                await stack.enter_async_context(serving(address, ops))
             # PTB closes its requests only for a bot that initialised: a failed getMe would leave ours open.
             stack.push_async_callback(application.bot.request.shutdown)
             await stack.enter_async_context(application)

@@ -37,6 +37,7 @@ __all__ = [
     "RobotSettings",
     "Settings",
     "SourceSettings",
+    "WebSettings",
     "Webhook",
     "load_settings",
     "sample_source",
@@ -153,6 +154,32 @@ class FloodSettings(BaseModel):
     seconds: float = Field(60.0, gt=0)
 
 
+class WebSettings(BaseModel):
+    """The `[web]` table: where `newsbot run` serves /healthz and /metrics."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listen: str = Field("127.0.0.1:8080", description='host:port; "" serves nothing')
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, listen: str) -> str:
+        """Refuse at start-up an address the server could not bind: no port, or not a number."""
+        if listen:
+            host, _, port = listen.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f'web.listen is host:port, as 127.0.0.1:8080 (or "" for none), not {listen!r}')
+        return listen
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """Return the host (brackets of an IPv6 one dropped) and port to serve on, None when off."""
+        if not self.listen:
+            return None
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
 class RobotKind(StrEnum):
     """The work-chat apps whose group robots take messages by webhook."""
 
@@ -262,6 +289,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     delivery: DeliverySettings = DeliverySettings()
     flood: FloodSettings = FloodSettings()
+    web: WebSettings = WebSettings()
     robots: list[RobotSettings] = []
     webhook_secret: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"  # of `newsbot run`'s log

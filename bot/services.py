@@ -23,6 +23,7 @@ from bot.delivery import AnnouncementFollower, OutboxSender
 from bot.pipeline import Analyzer, IngestTally, Progress, ingest_page, ingest_source
 from bot.script import ScriptBook
 from bot.texts import language_of
+from bot.web import Metrics
 from ingest import Fetcher, Source
 from storage import StoreOutcome, make_engine, make_sessionmaker, upgrade
 
@@ -101,6 +102,7 @@ class BotData:
     announcements: AnnouncementFollower | None = None
     scripts: ScriptBook = field(default_factory=ScriptBook)  # what each update's chat reads
     alerts: ErrorAlerts = field(default_factory=ErrorAlerts)
+    metrics: Metrics = field(default_factory=Metrics)  # this bot's own registry
 
     @property
     def ready(self) -> Services:

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.app import run_bot
-from bot.config import Settings
+from bot.config import Settings, WebSettings
 from bot.emulator import BotAPIEmulator, Sent
 from bot.services import open_services
 
@@ -114,6 +114,8 @@ async def run_chat(settings: Settings, console: Console) -> None:
                 "token": SecretStr(_TOKEN),
                 "telegram_api_url": emulator.base_url.removesuffix("/bot"),
                 "admins": sorted({*settings.admins, CHAT_USER}),
+                # A trial in the terminal: 8080 may be a running bot's.
+                "web": WebSettings(listen=""),
             }
         )
         console.print(Text("正在读取新闻来源…", style="dim"))

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from bot.app import run_bot
-from bot.config import FetchSettings, Settings, SourceSettings, sample_source
+from bot.config import FetchSettings, Settings, SourceSettings, WebSettings, sample_source
 from bot.emulator import BotAPIEmulator, Sent
 from bot.services import open_services
 from ingest import SourceKind
@@ -42,7 +42,8 @@ def make_settings(
     database_url: str, emulator: BotAPIEmulator, *, admins: Sequence[int] = (ADMIN,), **extra: Any
 ) -> Settings:
     """Return settings for a bot talking to `emulator` (unless `extra` names another telegram_api_url),
-    reading the samples and a fake web source."""
+    reading the samples and a fake web source; no /healthz server (several bots run at once) unless
+    `extra` gives a `web`."""
     sources = [
         sample_source(),
         # A web source the samples do not touch: /summary accepts its URLs and refuses others.
@@ -54,7 +55,7 @@ def make_settings(
         admins=list(admins),
         sources=sources,
         fetch=FetchSettings(delay=0, retries=0, connect_timeout=1, read_timeout=2),
-        **{"telegram_api_url": emulator.base_url} | extra,
+        **{"telegram_api_url": emulator.base_url, "web": WebSettings(listen="")} | extra,
     )
 
 

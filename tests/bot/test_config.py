@@ -54,6 +54,24 @@ def test_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     # The example states the defaults of the tables it shows.
     assert (settings.ingest.workers, settings.ingest.in_flight) == (1, 4)
     assert (settings.delivery.rate, settings.delivery.concurrency) == (25.0, 16)
+    assert settings.web.address == ("127.0.0.1", 8080)
+
+
+@pytest.mark.parametrize(
+    ("listen", "address"), [("", None), ("0.0.0.0:9100", ("0.0.0.0", 9100)), ("[::1]:9100", ("::1", 9100))]
+)
+def test_the_web_address_from_the_environment(
+    listen: str, address: tuple[str, int] | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSBOT_WEB__LISTEN", listen)
+    assert load_settings(None).web.address == address
+
+
+@pytest.mark.parametrize("listen", ["8080", "localhost", "localhost:http", "localhost:70000"])
+def test_an_unusable_web_address_is_refused(listen: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_WEB__LISTEN", listen)
+    with pytest.raises(ConfigError, match=r"web\.listen is host:port"):
+        load_settings(None)
 
 
 def test_delivery_and_ingest_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
