@@ -128,6 +128,7 @@ async def newsbot_run(emulator: BotAPIEmulator, tmp_path: Path, **env: str) -> P
     """Start `newsbot run` against `emulator` with a SQLite database of its own."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")} | {
         "NEWSBOT_TOKEN": TOKEN,
+        "NEWSBOT_WEB__LISTEN": "",  # no health server: processes beside each other would share its port
         "NEWSBOT_TELEGRAM_API_URL": emulator.base_url,
         "NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         "NEWSBOT_INGEST__WORKERS": "0",

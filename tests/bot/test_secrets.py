@@ -41,7 +41,11 @@ def closed_port() -> int:
 async def newsbot(*args: str, tmp_path: Path, **env: str) -> tuple[int, str]:
     """Run `newsbot ARGS` with NEWSBOT_* settings; return its exit code and everything it printed."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
-    environment |= {"NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "NEWSBOT_FETCH__RETRIES": "0"} | env
+    environment |= {
+        "NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "NEWSBOT_FETCH__RETRIES": "0",
+        "NEWSBOT_WEB__LISTEN": "",  # no health server: processes beside each other would share its port
+    } | env
     process = await asyncio.create_subprocess_exec(
         *NEWSBOT, *args, env=environment, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )

@@ -178,6 +178,7 @@ async def test_a_sender_killed_anywhere_loses_nothing_and_repeats_only_its_windo
     )
     runner.env |= {
         "NEWSBOT_TOKEN": emulator.token,
+        "NEWSBOT_WEB__LISTEN": "",  # no health server: processes beside each other would share its port
         "NEWSBOT_TELEGRAM_API_URL": emulator.base_url.removesuffix("/bot"),
         "NEWSBOT_DELIVERY__RATE": "0",
         "NEWSBOT_DELIVERY__LEASE": str(LEASE),

@@ -100,6 +100,7 @@ class Setup:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")} | {
             "NEWSBOT_CONFIG": str(config),
             "NEWSBOT_TOKEN": TOKEN,
+            "NEWSBOT_WEB__LISTEN": "",  # no health server: processes beside each other would share its port
             "NEWSBOT_TELEGRAM_API_URL": self.emulator.base_url.removesuffix("/bot"),
             "NEWSBOT_DATABASE_URL": self.database_url,
             "NEWSBOT_DELIVERY__RATE": str(rate),
